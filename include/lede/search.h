@@ -1,0 +1,64 @@
+/* search.h: running a query against an open index: options, ranked hits,
+ * and the explanation of a hit's score.
+ *
+ * Query syntax (README "Query syntax"): bare words OR-ed and ranked by BM25,
+ * "exact phrase", +required, -excluded, AND, OR, NOT, parentheses, title: /
+ * body: scoping, prefix*, and filters source:"Outlet", date>=YYYY-MM-DD,
+ * date<..., date:YYYY[-MM[-DD]]. Scoring is BM25 over title+body as one text
+ * (k1 = 1.2, b = 0.75 by default) with Lucene's IDF; statistics (N, avgdl,
+ * df) are summed over the live segments so a score does not depend on how
+ * the index is cut into segments. Ties are broken by insertion order. */
+#ifndef LEDE_SEARCH_H
+#define LEDE_SEARCH_H
+
+#include "lede/index.h"
+
+typedef struct lede_search_opts {
+    const char *query;    /* NUL-terminated UTF-8 */
+    uint32_t k;           /* hits wanted after offset; 0 = 10 */
+    uint32_t offset;      /* hits skipped */
+    int exhaustive;       /* 1: score every match (oracle mode) */
+    int plain;            /* 1: no operators: every word is an OR-ed term */
+    int explain;          /* 1: fill lede_hit.explain */
+    double k1, b;         /* 0 and 0 = defaults (1.2, 0.75); b may be set to 0 via b_set */
+    int b_set;            /* 1: use b as given, even 0 */
+} lede_search_opts;
+
+typedef struct lede_explain_term {
+    const char *term;     /* analyzed term; a phrase is its words joined by ' ' */
+    const char *field;    /* "all", "title" or "body" */
+    uint32_t tf;          /* occurrences in the scored field (phrase: matches) */
+    uint64_t df;
+    double idf;
+    double score;         /* this term's contribution */
+} lede_explain_term;
+
+typedef struct lede_explain {
+    uint64_t N;
+    double avgdl;
+    uint32_t doc_len;
+    uint32_t nterms;
+    lede_explain_term *terms;
+} lede_explain;
+
+typedef struct lede_hit {
+    double score;
+    uint64_t docno;       /* position in the snapshot's document order */
+    lede_stored doc;      /* stored fields (body left empty) */
+    lede_explain *explain;/* NULL unless asked */
+} lede_hit;
+
+typedef struct lede_results {
+    uint32_t nhits;
+    lede_hit *hits;
+    uint64_t total;       /* matching documents counted */
+    int total_exact;      /* 0: total is a lower bound (pruning skipped some) */
+    uint64_t postings_scored; /* work done, for benchmarks */
+} lede_results;
+
+/* Runs opts->query. On LEDE_ESYNTAX, err->at is the byte offset in the
+ * query. *out is owned by the caller (lede_results_free). */
+int lede_search(lede_index *ix, const lede_search_opts *opts, lede_results **out, lede_err *err);
+void lede_results_free(lede_results *res);
+
+#endif

@@ -1,0 +1,65 @@
+/* err.c: the lede_err struct and the names and texts of lede_rc codes. The
+ * first error recorded in a lede_err wins, so a chain of calls reports its
+ * root cause rather than a later symptom. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "index_int.h"
+
+void lede_err_clear(lede_err *err)
+{
+    if (!err)
+        return;
+    err->rc = 0;
+    err->at = -1;
+    err->msg[0] = '\0';
+}
+
+static int err_vset(lede_err *err, int rc, long at, const char *fmt, va_list ap)
+{
+    if (!err || err->rc != 0)
+        return rc;
+    err->rc = rc;
+    err->at = at;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    return rc;
+}
+
+int lede_err_set(lede_err *err, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, rc, -1, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int lede_err_set_at(lede_err *err, int rc, long at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, rc, at, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *lede_rc_name(int rc)
+{
+    switch (rc) {
+#define LEDE_RC_NAME(name, value, text) case value: return #name;
+        LEDE_RC_LIST(LEDE_RC_NAME)
+#undef LEDE_RC_NAME
+    }
+    return "LEDE_UNKNOWN";
+}
+
+const char *lede_rc_text(int rc)
+{
+    switch (rc) {
+#define LEDE_RC_TEXT(name, value, text) case value: return text;
+        LEDE_RC_LIST(LEDE_RC_TEXT)
+#undef LEDE_RC_TEXT
+    }
+    return "unknown error";
+}
