@@ -104,6 +104,7 @@ struct lede_qnode {
     int32_t date_lo, date_hi;
     lede_qnode **must, **should, **must_not;
     uint32_t nmust, nshould, nmust_not;
+    void *aux;               /* search.c's per-leaf statistics; the parser leaves it NULL */
 };
 
 /* Parses q[0..len). plain = 1: no operators, every analyzed word becomes a
@@ -115,3 +116,331 @@ int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int
 int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
 
 #endif
+
+/* ======================================================= docstore.c
+ * Stored fields: document records (id, title, body, source, date, url)
+ * packed into blocks of about 16 KiB raw, each zstd-compressed. */
+typedef struct lede_docstore_writer lede_docstore_writer;
+lede_docstore_writer *lede_docstore_writer_new(void);
+/* Appends a record (encoded by lede_record_encode). */
+int lede_docstore_add(lede_docstore_writer *w, const uint8_t *rec, size_t len);
+/* Finishes: appends the blocks and the block index to out. */
+int lede_docstore_finish(lede_docstore_writer *w, lede_buf *out);
+void lede_docstore_writer_free(lede_docstore_writer *w);
+
+/* Record: a presence byte (bit i = field i present, fields in lede_doc order)
+ * then per present field a varint length and the bytes. */
+void lede_record_encode(const lede_doc *doc, lede_buf *out);
+int lede_record_decode(const uint8_t *p, size_t len, lede_doc *doc);
+
+typedef struct lede_docstore {
+    const uint8_t *base;   /* the stored section */
+    size_t size;
+    uint32_t nblocks;
+    uint32_t ndocs;
+    const uint8_t *index;  /* nblocks entries: u64 offset, u32 first_doc */
+} lede_docstore;
+int lede_docstore_open(lede_docstore *ds, const uint8_t *base, size_t size, uint32_t ndocs);
+/* Copies doc's raw record into out (decompressing its block). */
+int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede_err *err);
+
+/* ======================================================= segment.c
+ * One immutable segment file: see the format description at the top of
+ * segment.c (and docs/FORMAT.md). Terms of the title field are stored under
+ * the key "\x01" + term; all other keys are title+body terms. */
+#define LEDE_SEG_VERSION 1
+#define LEDE_TITLE_KEY 0x01
+
+typedef struct lede_doc_info {
+    uint32_t title_len;    /* indexed tokens in the title */
+    uint32_t doc_len;      /* indexed tokens in title + body */
+    uint32_t body_start;   /* first position of the body */
+    int32_t date;          /* yyyymmdd, 0 = none */
+} lede_doc_info;
+
+typedef struct lede_term_entry {
+    uint32_t df, df_body;
+    uint64_t cf;
+    uint64_t post_off, post_len;   /* in the postings section */
+    uint64_t pos_off, pos_len;     /* in the positions section (0, 0 for title keys) */
+} lede_term_entry;
+
+typedef struct lede_seg_writer lede_seg_writer;
+int lede_seg_writer_new(const char *path, lede_seg_writer **out, lede_err *err);
+/* Documents first, in docno order. rec is an encoded stored record. */
+int lede_seg_writer_add_doc(lede_seg_writer *w, const lede_doc_info *info, const lede_str *id,
+                            const lede_str *source, const uint8_t *rec, size_t rec_len);
+/* Then terms in strictly increasing key (memcmp) order; for each, postings
+ * in increasing doc order. positions is NULL for title keys. */
+int lede_seg_writer_begin_term(lede_seg_writer *w, const char *key, size_t len);
+int lede_seg_writer_add_posting(lede_seg_writer *w, uint32_t doc, uint32_t tf,
+                                const uint32_t *positions);
+int lede_seg_writer_end_term(lede_seg_writer *w);
+/* Writes the file (sections, footer) and fsyncs it. */
+int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err);
+void lede_seg_writer_free(lede_seg_writer *w); /* removes an unfinished file */
+
+enum { SEC_POSTINGS, SEC_POSITIONS, SEC_DICT, SEC_DOCS, SEC_IDS, SEC_STORED, SEC_COUNT };
+
+typedef struct lede_segment {
+    int refs;                 /* atomic */
+    char *path;
+    uint8_t *map;
+    size_t map_len;
+    uint32_t ndocs, nterms;
+    const uint8_t *sec[SEC_COUNT];
+    uint64_t sec_len[SEC_COUNT];
+    /* docs section */
+    const uint8_t *title_len, *doc_len, *body_start, *date, *source_ord; /* u32 arrays */
+    uint32_t nsources;
+    const char **sources;     /* sorted, NUL-terminated copies */
+    uint64_t sum_title_len, sum_doc_len;
+    /* dictionary */
+    uint32_t npages;
+    const uint8_t *page_index; /* npages u32 offsets into the dict section */
+    /* ids */
+    const uint8_t *id_off;     /* ndocs u32 offsets into id strings, by docno */
+    const uint8_t *id_sorted;  /* ndocs u32 docnos sorted by id */
+    const uint8_t *id_strings;
+    uint64_t id_strings_len;
+    lede_docstore store;
+} lede_segment;
+
+int lede_segment_open(const char *path, lede_segment **out, lede_err *err);
+void lede_segment_ref(lede_segment *s);
+void lede_segment_unref(lede_segment *s);
+static inline lede_doc_info lede_segment_doc(const lede_segment *s, uint32_t doc)
+{
+    lede_doc_info d;
+    d.title_len = lede_get_u32(s->title_len + 4 * (size_t)doc);
+    d.doc_len = lede_get_u32(s->doc_len + 4 * (size_t)doc);
+    d.body_start = lede_get_u32(s->body_start + 4 * (size_t)doc);
+    d.date = (int32_t)lede_get_u32(s->date + 4 * (size_t)doc);
+    return d;
+}
+/* Exact lookup of a key; LEDE_ENOTFOUND if absent. */
+int lede_segment_lookup(const lede_segment *s, const char *key, size_t len, lede_term_entry *out);
+/* Calls fn for every key starting with prefix, in order; fn returns non-zero to stop. */
+typedef int (*lede_term_fn)(void *ctx, const char *key, size_t len, const lede_term_entry *e);
+int lede_segment_scan(const lede_segment *s, const char *prefix, size_t len, lede_term_fn fn,
+                      void *ctx);
+/* The id of doc (borrowed from the map). */
+lede_str lede_segment_id(const lede_segment *s, uint32_t doc);
+/* docno of an id, or LEDE_NO_DOC. */
+uint32_t lede_segment_find_id(const lede_segment *s, const char *id, size_t len);
+/* Source ordinal (1-based, 0 = none) of a source name, ASCII case-insensitive; 0 if absent. */
+uint32_t lede_segment_source_ord(const lede_segment *s, const char *name);
+static inline uint32_t lede_segment_doc_source(const lede_segment *s, uint32_t doc)
+{
+    return lede_get_u32(s->source_ord + 4 * (size_t)doc);
+}
+/* Verifies every section checksum (done at open too) and the structure of
+ * every dictionary page; reports faults through err. */
+int lede_segment_verify(const lede_segment *s, lede_err *err);
+
+/* ======================================================= postings.c
+ * Encoding of one term's postings (used by the segment writer) and the
+ * cursor that reads them.
+ * Layout of a term's postings: varint nblocks, then per block a skip entry
+ * (varint last_doc delta, doc_bytes, pos_bytes, npairs, then npairs
+ * (tf, len-delta) impact pairs), then the blocks: packed doc gaps, packed
+ * tf-1. Positions: per block, the concatenated per-doc position gaps in
+ * packed chunks of 128. */
+typedef struct lede_post_builder lede_post_builder;
+lede_post_builder *lede_post_builder_new(void);
+void lede_post_builder_reset(lede_post_builder *b);
+/* field_len: the scored length of this doc in this field (for impacts). */
+void lede_post_builder_add(lede_post_builder *b, uint32_t doc, uint32_t tf, uint32_t field_len,
+                           const uint32_t *positions);
+/* Appends the encoded postings to post and positions (if with_positions) to pos. */
+int lede_post_builder_finish(lede_post_builder *b, lede_buf *post, lede_buf *pos, int with_positions);
+void lede_post_builder_free(lede_post_builder *b);
+
+typedef struct lede_impact { uint32_t tf, len; } lede_impact;
+
+typedef struct lede_cursor {
+    /* current posting */
+    uint32_t doc;            /* LEDE_NO_DOC when exhausted */
+    uint32_t df;
+    /* block state */
+    uint32_t nblocks, block;     /* current block index */
+    uint32_t block_n;            /* postings in the current block */
+    uint32_t i;                  /* index in the block */
+    int decoded;                 /* docs/tfs of `block` decoded */
+    int pos_decoded;
+    uint32_t docs[LEDE_BLOCK], tfs[LEDE_BLOCK];
+    uint32_t *pos_buf;           /* decoded positions of the block (absolute) */
+    uint32_t pos_cap;
+    uint32_t pos_start[LEDE_BLOCK + 1];
+    /* skip data */
+    uint32_t *last_doc;          /* per block */
+    uint64_t *doc_off, *pos_off; /* per block, relative offsets */
+    float *block_max;            /* per block score bound (filled by the scorer) */
+    lede_impact *impacts;        /* all pairs, flattened */
+    uint32_t *impact_start;      /* nblocks + 1 */
+    const uint8_t *post, *post_end, *blocks;
+    const uint8_t *pos, *pos_end;
+    int rc;                      /* sticky: LEDE_ECORRUPT once seen */
+    lede_arena *arena;
+} lede_cursor;
+
+/* Opens a cursor on e's postings in seg, positioned on the first doc.
+ * Memory from arena. */
+int lede_cursor_open(lede_cursor *c, const lede_segment *seg, const lede_term_entry *e,
+                     lede_arena *arena);
+/* Advances to the first doc >= target (target > doc); sets doc = LEDE_NO_DOC at end. */
+void lede_cursor_next_geq(lede_cursor *c, uint32_t target);
+static inline void lede_cursor_next(lede_cursor *c)
+{
+    lede_cursor_next_geq(c, c->doc + 1);
+}
+uint32_t lede_cursor_tf(lede_cursor *c);
+/* Positions of the current doc (absolute, increasing); NULL on corruption. */
+const uint32_t *lede_cursor_positions(lede_cursor *c, uint32_t *n);
+/* Index of the block that holds target (or nblocks if past the end), without decoding. */
+uint32_t lede_cursor_block_of(const lede_cursor *c, uint32_t target);
+
+/* ======================================================= pending.c
+ * In-memory inversion of the documents added since the last flush. Documents
+ * stream into a segment writer as they arrive (stored fields, lengths);
+ * postings stay in memory until flush writes the terms. */
+typedef struct lede_pending lede_pending;
+int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out, lede_err *err);
+/* Analyzes and adds doc; its docno in the segment is returned in *docno. */
+int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede_err *err);
+uint32_t lede_pending_ndocs(const lede_pending *p);
+size_t lede_pending_bytes(const lede_pending *p);  /* memory held, for the budget */
+/* Writes the segment file. The pending object is spent afterwards. */
+int lede_pending_flush(lede_pending *p, lede_err *err);
+void lede_pending_free(lede_pending *p);   /* an unflushed segment file is removed */
+
+/* ======================================================= manifest.c
+ * The list of live segments and the analyzer settings, published
+ * atomically: MANIFEST.tmp is written and fsynced, renamed over MANIFEST,
+ * and the directory fsynced. Deletions are bitmaps in "<segment>.<gen>.del"
+ * files named by the manifest. */
+typedef struct lede_manifest_seg {
+    char name[64];          /* file name inside the index directory */
+    uint32_t ndocs;
+    char del[80];           /* deletion file name, "" if none */
+} lede_manifest_seg;
+
+typedef struct lede_manifest {
+    uint64_t generation;
+    uint64_t next_segment;
+    int no_stem;
+    int has_stopwords;      /* stopwords.txt in the index directory */
+    uint32_t nsegs;
+    lede_manifest_seg *segs;
+} lede_manifest;
+
+int lede_manifest_read(const char *dir, lede_manifest *m, lede_err *err);
+int lede_manifest_write(const char *dir, const lede_manifest *m, lede_err *err);
+void lede_manifest_clear(lede_manifest *m);
+/* Deletion bitmaps: bit d set = doc d deleted. bits has (ndocs+7)/8 bytes. */
+int lede_del_read(const char *dir, const char *name, uint32_t ndocs, uint8_t **bits, lede_err *err);
+int lede_del_write(const char *dir, const char *name, uint32_t ndocs, const uint8_t *bits,
+                   lede_err *err);
+/* Joins dir and name into a malloc'd path. */
+char *lede_path_join(const char *dir, const char *name);
+int lede_fsync_dir(const char *dir, lede_err *err);
+
+/* ======================================================= merge.c
+ * Merges segments (skipping deleted documents) into one new segment file,
+ * keeping document order. */
+typedef struct lede_merge_input {
+    lede_segment *seg;
+    const uint8_t *deleted;   /* bitmap or NULL */
+} lede_merge_input;
+int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_path,
+                        uint32_t *out_ndocs, lede_err *err);
+
+/* ======================================================= reader.c
+ * An open index: the snapshot of live segments and corpus statistics. */
+typedef struct lede_snap_seg {
+    lede_segment *seg;
+    uint8_t *deleted;        /* bitmap or NULL */
+    uint64_t base;           /* docno of its first document in the snapshot */
+} lede_snap_seg;
+
+struct lede_index {
+    char *dir;
+    lede_manifest manifest;
+    uint32_t nsegs;
+    lede_snap_seg *segs;
+    uint64_t ndocs_total;    /* including deleted */
+    uint64_t N;              /* live documents */
+    double avgdl, avg_title, avg_body;
+    lede_analyzer_opts an_opts;
+    char *stopwords_path;
+};
+static inline int lede_is_deleted(const lede_snap_seg *s, uint32_t doc)
+{
+    return s->deleted && (s->deleted[doc >> 3] >> (doc & 7) & 1);
+}
+/* A per-thread analyzer configured like the index's (never freed by the caller). */
+lede_analyzer *lede_index_analyzer(lede_index *ix, lede_err *err);
+int lede_stored_from_record(const uint8_t *rec, size_t len, lede_stored *out);
+
+/* ======================================================= retrieve.c
+ * Query iterators over one segment and the top-k algorithms. Every iterator
+ * can advance to the first match >= a target, score the current doc, and
+ * bound the score of any doc in [target, *upto] (block-max data). */
+typedef struct lede_scoring {
+    double k1, b;
+    double avg[3];            /* average length per LEDE_FIELD_* */
+} lede_scoring;
+
+/* Per-leaf statistics gathered over the whole snapshot (search.c). */
+typedef struct lede_leaf {
+    uint32_t nterms;
+    char **keys;              /* dictionary keys per term (title field: "\x01" + term) */
+    size_t *key_lens;
+    double *idf;              /* per term */
+    uint64_t *df;             /* per term, summed over segments */
+    double weight;            /* sum of idf x boost: the leaf's BM25 weight */
+} lede_leaf;
+
+typedef struct lede_qit lede_qit;
+struct lede_qit {
+    uint32_t doc;             /* current match, LEDE_NO_DOC at the end */
+    double max_score;         /* bound over the whole segment */
+    uint64_t cost;            /* an estimate of the number of matches */
+    void (*advance)(lede_qit *it, uint32_t target);
+    double (*score)(lede_qit *it);
+    double (*bound)(lede_qit *it, uint32_t target, uint32_t *upto);
+    uint32_t (*freq)(lede_qit *it);   /* tf (phrase: matches) at doc, for explain */
+};
+
+typedef struct lede_topk_entry {
+    double score;
+    uint64_t docno;           /* global: segment base + local doc */
+    uint32_t seg, doc;
+} lede_topk_entry;
+
+typedef struct lede_topk {
+    lede_topk_entry *heap;    /* min-heap by (score, then larger docno first) */
+    uint32_t n, cap;
+    double threshold;         /* score to beat once full; -inf before */
+} lede_topk;
+
+typedef struct lede_run_stats {
+    uint64_t matched;         /* documents fully evaluated and matching */
+    uint64_t scored;          /* postings scored */
+    int pruned;               /* 1 if any document or block was skipped by threshold */
+    int rc;                   /* corruption seen by an iterator */
+} lede_run_stats;
+
+/* Builds the iterator tree of q over one segment (leaves' aux must be set). */
+int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
+                   lede_arena *a, lede_qit **out);
+/* Runs q over one segment, adding to top: exhaustively (every match
+ * scored) or with dynamic pruning (MaxScore with block-max bounds for
+ * disjunctions, block-max skipping conjunction when there are required
+ * clauses). Both give the same top-k: the oracle tests hold them to it. */
+int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_index,
+                  const lede_scoring *sc, lede_arena *a, int exhaustive, lede_topk *top,
+                  lede_run_stats *st);
+void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, uint32_t doc);
+/* Sorts the heap best first (destroys the heap order). */
+void lede_topk_sort(lede_topk *t);

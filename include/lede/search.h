@@ -22,6 +22,7 @@ typedef struct lede_search_opts {
     int explain;          /* 1: fill lede_hit.explain */
     double k1, b;         /* 0 and 0 = defaults (1.2, 0.75); b may be set to 0 via b_set */
     int b_set;            /* 1: use b as given, even 0 */
+    int ids_only;         /* 1: hits carry only doc.id (no stored-field fetch) */
 } lede_search_opts;
 
 typedef struct lede_explain_term {

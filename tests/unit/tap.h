@@ -18,7 +18,7 @@ int tap_done(void);   /* prints "N checks, N failed"; returns the exit code */
     if (a_ != b_) tap_fail(__FILE__, __LINE__, #a " == " #b, d_); } while (0)
 #define CHECK_EQ_STR(a, b) do { const char *a_ = (a), *b_ = (b); tap_checks++; \
     if (!a_ || !b_ || strcmp(a_, b_) != 0) { char d_[512]; \
-      snprintf(d_, sizeof d_, "\"%s\" != \"%s\"", a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+      snprintf(d_, sizeof d_, "\"%.240s\" != \"%.240s\"", a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
       tap_fail(__FILE__, __LINE__, #a " == " #b, d_); } } while (0)
 
 #endif

@@ -1,0 +1,252 @@
+/* check.c: lede_index_check, the full verification behind `lede-index
+ * check`: the manifest and deletion files, every segment's checksums and
+ * dictionary, every posting list decoded end to end, and the postings
+ * compared with the stored text analyzed again: each document's terms, tfs
+ * and positions must be in the index, document lengths must agree, and the
+ * index must hold no posting the text does not explain. It reads a damaged
+ * index without crashing: every fault is reported, never trusted. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_int.h"
+
+typedef struct checker {
+    lede_report_fn report;
+    void *ctx;
+    uint64_t faults;
+} checker;
+
+static void fault(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fault(checker *c, const char *fmt, ...)
+{
+    char line[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    c->faults++;
+    if (c->report)
+        c->report(c->ctx, line);
+}
+
+/* Decodes every posting list of the segment; counts postings per field. */
+typedef struct walk_ctx {
+    checker *chk;
+    const lede_segment *seg;
+    lede_arena *a;
+    uint64_t all_postings, title_postings;
+    uint64_t faults_before;
+} walk_ctx;
+
+static int walk_term(void *ctx, const char *key, size_t len, const lede_term_entry *e)
+{
+    walk_ctx *w = ctx;
+    int title = (uint8_t)key[0] == LEDE_TITLE_KEY;
+    lede_cursor c;
+    uint32_t count = 0, body = 0;
+    uint64_t cf = 0;
+    if (lede_cursor_open(&c, w->seg, e, w->a) == 0) {
+        for (; c.doc != LEDE_NO_DOC; lede_cursor_next(&c)) {
+            uint32_t tf = lede_cursor_tf(&c), n = 0;
+            count++;
+            cf += tf;
+            if (!title) {
+                const uint32_t *pos = lede_cursor_positions(&c, &n);
+                if (!pos || n != tf)
+                    break;
+                if (pos[n - 1] >= lede_segment_doc(w->seg, c.doc).body_start)
+                    body++;
+            }
+            if (c.doc == LEDE_NO_DOC - 1)
+                break;
+        }
+    }
+    if (c.rc || count != e->df || cf != e->cf || (!title && body != e->df_body))
+        fault(w->chk, "%s: postings of term \"%.*s\" are corrupt", w->seg->path,
+              (int)(len - (size_t)title), key + title);
+    if (title)
+        w->title_postings += count;
+    else
+        w->all_postings += count;
+    lede_arena_reset(w->a);
+    return 0;
+}
+
+/* Re-analysis of one document, compared with the postings. */
+typedef struct doc_terms {
+    char (*terms)[LEDE_MAX_TERM + 1];
+    uint32_t *pos;
+    uint32_t *order;      /* token indices sorted by (term, position) */
+    uint32_t n, cap;
+} doc_terms;
+
+static int collect(void *ctx, const lede_token *t)
+{
+    doc_terms *d = ctx;
+    if (d->n == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 1024;
+        void *terms = realloc(d->terms, cap * sizeof *d->terms);
+        if (terms)
+            d->terms = terms;
+        uint32_t *pos = realloc(d->pos, cap * sizeof *d->pos);
+        if (pos)
+            d->pos = pos;
+        uint32_t *order = realloc(d->order, cap * sizeof *d->order);
+        if (order)
+            d->order = order;
+        if (!terms || !pos || !order)
+            return LEDE_ENOMEM;
+        d->cap = cap;
+    }
+    memcpy(d->terms[d->n], t->term, t->term_len);
+    d->terms[d->n][t->term_len] = '\0';
+    d->pos[d->n] = t->pos;
+    d->n++;
+    return 0;
+}
+
+static int by_term_pos(const void *x, const void *y, void *ctx)
+{
+    const doc_terms *d = ctx;
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    int c = strcmp(d->terms[a], d->terms[b]);
+    return c ? c : (d->pos[a] < d->pos[b] ? -1 : d->pos[a] > d->pos[b]);
+}
+
+static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, uint32_t doc,
+                     doc_terms *dt, lede_arena *a, uint64_t *all, uint64_t *title)
+{
+    lede_buf rec = {0};
+    lede_err err;
+    lede_err_clear(&err);
+    lede_doc d;
+    if (lede_docstore_get(&seg->store, doc, &rec, &err) || lede_record_decode(rec.p, rec.len, &d)) {
+        fault(chk, "%s: stored document %u is unreadable: %s", seg->path, doc, err.msg);
+        lede_buf_free(&rec);
+        return 0;
+    }
+    dt->n = 0;
+    uint32_t next = 0;
+    int rc = 0;
+    if (d.title.ptr)
+        rc = lede_analyze(an, d.title.ptr, d.title.len, 0, collect, dt, &next);
+    uint32_t ntitle = dt->n;
+    lede_doc_info info = lede_segment_doc(seg, doc);
+    if (!rc && d.body.ptr)
+        rc = lede_analyze(an, d.body.ptr, d.body.len, next + 1, collect, dt, NULL);
+    lede_str id = lede_segment_id(seg, doc);
+    if (rc)
+        fault(chk, "%s: document %u cannot be analyzed", seg->path, doc);
+    else if (info.title_len != ntitle || info.doc_len != dt->n || info.body_start != next + 1)
+        fault(chk, "%s: lengths of document \"%.*s\" disagree with its text", seg->path,
+              (int)id.len, id.ptr);
+    else if (!d.id.ptr || d.id.len != id.len || memcmp(d.id.ptr, id.ptr, id.len))
+        fault(chk, "%s: id index disagrees with stored document %u", seg->path, doc);
+    for (uint32_t i = 0; i < dt->n; i++)
+        dt->order[i] = i;
+    qsort_r(dt->order, dt->n, sizeof *dt->order, by_term_pos, dt);
+    uint32_t *want = malloc((dt->n ? dt->n : 1) * sizeof *want);
+    if (!want) {
+        lede_buf_free(&rec);
+        return LEDE_ENOMEM;
+    }
+    for (uint32_t g = 0; g < dt->n && !rc;) {
+        uint32_t i = dt->order[g];
+        uint32_t tf = 0, tf_title = 0;
+        while (g < dt->n && strcmp(dt->terms[dt->order[g]], dt->terms[i]) == 0) {
+            uint32_t j = dt->order[g++];
+            want[tf++] = dt->pos[j];
+            tf_title += j < ntitle;
+        }
+        for (int field = 0; field < 2; field++) {
+            if (field == 1 && !tf_title)
+                continue;
+            char key[LEDE_MAX_TERM + 2];
+            size_t klen = strlen(dt->terms[i]);
+            key[0] = LEDE_TITLE_KEY;
+            memcpy(key + 1, dt->terms[i], klen);
+            lede_term_entry e;
+            lede_cursor c;
+            const char *k = field ? key : key + 1;
+            size_t kl = field ? klen + 1 : klen;
+            if (lede_segment_lookup(seg, k, kl, &e) || lede_cursor_open(&c, seg, &e, a)) {
+                fault(chk, "%s: term \"%s\" of document \"%.*s\" is missing", seg->path,
+                      dt->terms[i], (int)id.len, id.ptr);
+                continue;
+            }
+            lede_cursor_next_geq(&c, doc);
+            uint32_t expect = field ? tf_title : tf;
+            if (c.doc != doc || lede_cursor_tf(&c) != expect) {
+                fault(chk, "%s: posting of \"%s\" in document \"%.*s\" is wrong", seg->path,
+                      dt->terms[i], (int)id.len, id.ptr);
+            } else if (!field) {
+                uint32_t n;
+                const uint32_t *pos = lede_cursor_positions(&c, &n);
+                if (!pos || n != tf || memcmp(pos, want, tf * sizeof *pos))
+                    fault(chk, "%s: positions of \"%s\" in document \"%.*s\" are wrong", seg->path,
+                          dt->terms[i], (int)id.len, id.ptr);
+            }
+            lede_arena_reset(a);
+            if (field)
+                (*title)++;
+            else
+                (*all)++;
+        }
+    }
+    free(want);
+    lede_buf_free(&rec);
+    return 0;
+}
+
+int lede_index_check(const char *dir, lede_report_fn report, void *ctx, lede_err *err)
+{
+    checker chk = {report, ctx, 0};
+    lede_index *ix;
+    int rc = lede_index_open(dir, &ix, err);
+    if (rc) {
+        fault(&chk, "%s", err ? err->msg : "cannot open the index");
+        return rc;
+    }
+    lede_analyzer *an = lede_index_analyzer(ix, err);
+    lede_arena *a = lede_arena_new(1 << 16);
+    doc_terms dt = {0};
+    if (!an || !a) {
+        rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t s = 0; s < ix->nsegs; s++) {
+        const lede_segment *seg = ix->segs[s].seg;
+        lede_err verr;
+        lede_err_clear(&verr);
+        if (lede_segment_verify(seg, &verr)) {
+            fault(&chk, "%s", verr.msg);
+            continue;
+        }
+        walk_ctx w = {&chk, seg, a, 0, 0, chk.faults};
+        if (lede_segment_scan(seg, "", 0, walk_term, &w))
+            fault(&chk, "%s: dictionary cannot be read to its end", seg->path);
+        if (chk.faults != w.faults_before)
+            continue; /* the re-analysis would only repeat these faults */
+        uint64_t all = 0, title = 0;
+        for (uint32_t d = 0; d < seg->ndocs; d++)
+            if (check_doc(&chk, seg, an, d, &dt, a, &all, &title)) {
+                rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+                goto out;
+            }
+        if (all != w.all_postings || title != w.title_postings)
+            fault(&chk, "%s: the index holds %llu postings its text does not explain", seg->path,
+                  (unsigned long long)((w.all_postings + w.title_postings) - (all + title)));
+    }
+    if (chk.faults && !rc)
+        rc = lede_err_set(err, LEDE_ECORRUPT, "%llu fault%s found", (unsigned long long)chk.faults,
+                          chk.faults == 1 ? "" : "s");
+out:
+    free(dt.terms);
+    free(dt.pos);
+    free(dt.order);
+    lede_arena_free(a);
+    lede_index_free(ix);
+    return rc;
+}

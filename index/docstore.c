@@ -1,0 +1,223 @@
+/* docstore.c: stored fields. Document records are appended to blocks of
+ * about 16 KiB raw, each compressed with zstd; fetching one document
+ * decompresses one block.
+ *
+ * Stored section layout: the compressed blocks back to back, then the block
+ * index (nblocks x (u64 offset of the block, u32 first docno)), then u32
+ * nblocks. A record: a presence byte (bit i set = field i present, fields in
+ * lede_doc order: id, title, body, source, date, url), then for each present
+ * field a varint length and its bytes. */
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "index_int.h"
+
+#define BLOCK_RAW 16384
+#define ZSTD_LEVEL 3
+#define NFIELDS 6
+
+struct lede_docstore_writer {
+    lede_buf raw;        /* records of the open block */
+    lede_buf out;        /* compressed blocks */
+    lede_buf index;
+    uint32_t ndocs, block_first, nblocks;
+    ZSTD_CCtx *cctx;
+    int rc;
+};
+
+lede_docstore_writer *lede_docstore_writer_new(void)
+{
+    lede_docstore_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cctx = ZSTD_createCCtx();
+    if (!w->cctx) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void lede_docstore_writer_free(lede_docstore_writer *w)
+{
+    if (!w)
+        return;
+    lede_buf_free(&w->raw);
+    lede_buf_free(&w->out);
+    lede_buf_free(&w->index);
+    ZSTD_freeCCtx(w->cctx);
+    free(w);
+}
+
+static int flush_block(lede_docstore_writer *w)
+{
+    if (w->raw.len == 0)
+        return 0;
+    size_t bound = ZSTD_compressBound(w->raw.len);
+    lede_buf_put_u64(&w->index, w->out.len);
+    lede_buf_put_u32(&w->index, w->block_first);
+    lede_buf_reserve(&w->out, bound);
+    if (w->out.rc || w->index.rc)
+        return w->rc = LEDE_ENOMEM;
+    size_t n = ZSTD_compressCCtx(w->cctx, w->out.p + w->out.len, bound, w->raw.p, w->raw.len,
+                                 ZSTD_LEVEL);
+    if (ZSTD_isError(n))
+        return w->rc = LEDE_ENOMEM;
+    w->out.len += n;
+    w->raw.len = 0;
+    w->nblocks++;
+    w->block_first = w->ndocs;
+    return 0;
+}
+
+int lede_docstore_add(lede_docstore_writer *w, const uint8_t *rec, size_t len)
+{
+    if (w->rc)
+        return w->rc;
+    lede_buf_put(&w->raw, rec, len);
+    if (w->raw.rc)
+        return w->rc = w->raw.rc;
+    w->ndocs++;
+    if (w->raw.len >= BLOCK_RAW)
+        return flush_block(w);
+    return 0;
+}
+
+int lede_docstore_finish(lede_docstore_writer *w, lede_buf *out)
+{
+    if (flush_block(w))
+        return w->rc;
+    lede_buf_put(out, w->out.p, w->out.len);
+    lede_buf_put(out, w->index.p, w->index.len);
+    lede_buf_put_u32(out, w->nblocks);
+    return out->rc;
+}
+
+void lede_record_encode(const lede_doc *doc, lede_buf *out)
+{
+    const lede_str *f[NFIELDS] = {&doc->id, &doc->title, &doc->body,
+                                  &doc->source, &doc->date, &doc->url};
+    uint8_t present = 0;
+    for (int i = 0; i < NFIELDS; i++)
+        if (f[i]->ptr)
+            present |= (uint8_t)(1u << i);
+    lede_buf_putc(out, present);
+    for (int i = 0; i < NFIELDS; i++)
+        if (f[i]->ptr)
+            lede_buf_put_str(out, f[i]->ptr, f[i]->len);
+}
+
+int lede_record_decode(const uint8_t *p, size_t len, lede_doc *doc)
+{
+    lede_str *f[NFIELDS] = {&doc->id, &doc->title, &doc->body, &doc->source, &doc->date, &doc->url};
+    const uint8_t *end = p + len;
+    memset(doc, 0, sizeof *doc);
+    if (p >= end)
+        return LEDE_ECORRUPT;
+    uint8_t present = *p++;
+    if (present >> NFIELDS)
+        return LEDE_ECORRUPT;
+    for (int i = 0; i < NFIELDS; i++) {
+        if (!(present & (1u << i)))
+            continue;
+        uint64_t n;
+        if (lede_varint_get(&p, end, &n) || n > (uint64_t)(end - p))
+            return LEDE_ECORRUPT;
+        f[i]->ptr = (const char *)p;
+        f[i]->len = n;
+        p += n;
+    }
+    return p == end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+int lede_docstore_open(lede_docstore *ds, const uint8_t *base, size_t size, uint32_t ndocs)
+{
+    memset(ds, 0, sizeof *ds);
+    if (size < 4)
+        return LEDE_ECORRUPT;
+    uint32_t nblocks = lede_get_u32(base + size - 4);
+    if ((uint64_t)nblocks * 12 > size - 4 || (ndocs > 0 && nblocks == 0) || nblocks > ndocs)
+        return LEDE_ECORRUPT;
+    ds->base = base;
+    ds->size = size - 4 - (size_t)nblocks * 12; /* bytes of compressed blocks */
+    ds->nblocks = nblocks;
+    ds->ndocs = ndocs;
+    ds->index = base + ds->size;
+    uint64_t prev_off = 0;
+    uint32_t prev_first = 0;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        uint64_t off = lede_get_u64(ds->index + 12 * (size_t)b);
+        uint32_t first = lede_get_u32(ds->index + 12 * (size_t)b + 8);
+        if (off > ds->size || (b == 0 && (off != 0 || first != 0)) ||
+            (b > 0 && (off <= prev_off || first <= prev_first)) || first >= ndocs)
+            return LEDE_ECORRUPT;
+        prev_off = off;
+        prev_first = first;
+    }
+    return LEDE_OK;
+}
+
+int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede_err *err)
+{
+    if (doc >= ds->ndocs)
+        return lede_err_set(err, LEDE_ENOTFOUND, "document %u is not in this segment", doc);
+    uint32_t lo = 0, hi = ds->nblocks;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (lede_get_u32(ds->index + 12 * (size_t)mid + 8) <= doc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    uint64_t off = lede_get_u64(ds->index + 12 * (size_t)lo);
+    uint64_t end = lo + 1 < ds->nblocks ? lede_get_u64(ds->index + 12 * (size_t)(lo + 1)) : ds->size;
+    uint32_t first = lede_get_u32(ds->index + 12 * (size_t)lo + 8);
+    uint32_t next_first = lo + 1 < ds->nblocks ? lede_get_u32(ds->index + 12 * (size_t)(lo + 1) + 8)
+                                               : ds->ndocs;
+    const uint8_t *src = ds->base + off;
+    size_t src_len = end - off;
+    unsigned long long raw_len = ZSTD_getFrameContentSize(src, src_len);
+    if (raw_len == ZSTD_CONTENTSIZE_ERROR || raw_len == ZSTD_CONTENTSIZE_UNKNOWN ||
+        raw_len > (64u << 20))
+        return lede_err_set(err, LEDE_ECORRUPT, "stored block %u is corrupt", lo);
+    uint8_t *raw = malloc(raw_len ? raw_len : 1);
+    if (!raw)
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory reading stored block");
+    size_t got = ZSTD_decompress(raw, raw_len, src, src_len);
+    int rc = LEDE_OK;
+    if (ZSTD_isError(got) || got != raw_len) {
+        rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u does not decompress", lo);
+        goto done;
+    }
+    /* Walk the records of the block up to doc. */
+    const uint8_t *p = raw, *e = raw + raw_len;
+    for (uint32_t d = first; d < next_first; d++) {
+        const uint8_t *start = p;
+        if (p >= e) {
+            rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u is short", lo);
+            goto done;
+        }
+        uint8_t present = *p++;
+        for (int i = 0; i < NFIELDS; i++) {
+            if (!(present & (1u << i)))
+                continue;
+            uint64_t n;
+            if (lede_varint_get(&p, e, &n) || n > (uint64_t)(e - p)) {
+                rc = lede_err_set(err, LEDE_ECORRUPT, "stored record %u is corrupt", d);
+                goto done;
+            }
+            p += n;
+        }
+        if (d == doc) {
+            out->len = 0;
+            lede_buf_put(out, start, (size_t)(p - start));
+            rc = out->rc;
+            goto done;
+        }
+    }
+    rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u lacks document %u", lo, doc);
+done:
+    free(raw);
+    return rc;
+}

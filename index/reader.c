@@ -1,0 +1,229 @@
+/* reader.c: lede_index, an open index directory: the segments its manifest
+ * names, their deletion bitmaps, and the corpus statistics every query
+ * scores with (N and average lengths over live documents). The snapshot is
+ * fixed for the life of a lede_index, so queries need no lock; a server that
+ * wants new data opens a new lede_index and swaps. Also: stored-document
+ * lookup by id, statistics, and the per-thread analyzer. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_int.h"
+
+void lede_index_free(lede_index *ix)
+{
+    if (!ix)
+        return;
+    for (uint32_t i = 0; i < ix->nsegs; i++) {
+        lede_segment_unref(ix->segs[i].seg);
+        free(ix->segs[i].deleted);
+    }
+    free(ix->segs);
+    lede_manifest_clear(&ix->manifest);
+    free(ix->stopwords_path);
+    free(ix->dir);
+    free(ix);
+}
+
+int lede_index_open(const char *dir, lede_index **out, lede_err *err)
+{
+    *out = NULL;
+    lede_index *ix = calloc(1, sizeof *ix);
+    if (!ix || !(ix->dir = strdup(dir))) {
+        free(ix);
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory");
+    }
+    int rc = lede_manifest_read(dir, &ix->manifest, err);
+    if (rc)
+        goto fail;
+    ix->segs = calloc(ix->manifest.nsegs ? ix->manifest.nsegs : 1, sizeof *ix->segs);
+    if (!ix->segs) {
+        rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    uint64_t sum_doc = 0, sum_title = 0;
+    for (uint32_t i = 0; i < ix->manifest.nsegs; i++) {
+        const lede_manifest_seg *ms = &ix->manifest.segs[i];
+        char *path = lede_path_join(dir, ms->name);
+        if (!path) {
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+            goto fail;
+        }
+        lede_snap_seg *ss = &ix->segs[i];
+        rc = lede_segment_open(path, &ss->seg, err);
+        free(path);
+        if (rc)
+            goto fail;
+        ix->nsegs++;
+        if (ss->seg->ndocs != ms->ndocs) {
+            rc = lede_err_set(err, LEDE_ECORRUPT, "%s: manifest says %u documents, segment has %u",
+                              ms->name, ms->ndocs, ss->seg->ndocs);
+            goto fail;
+        }
+        if (ms->del[0] && (rc = lede_del_read(dir, ms->del, ms->ndocs, &ss->deleted, err)))
+            goto fail;
+        ss->base = ix->ndocs_total;
+        ix->ndocs_total += ss->seg->ndocs;
+        for (uint32_t d = 0; d < ss->seg->ndocs; d++) {
+            if (lede_is_deleted(ss, d))
+                continue;
+            lede_doc_info di = lede_segment_doc(ss->seg, d);
+            ix->N++;
+            sum_doc += di.doc_len;
+            sum_title += di.title_len;
+        }
+    }
+    if (ix->N) {
+        ix->avgdl = (double)sum_doc / (double)ix->N;
+        ix->avg_title = (double)sum_title / (double)ix->N;
+        ix->avg_body = (double)(sum_doc - sum_title) / (double)ix->N;
+    }
+    /* Guard the length normalisations against empty fields everywhere. */
+    if (ix->avgdl <= 0)
+        ix->avgdl = 1;
+    if (ix->avg_title <= 0)
+        ix->avg_title = 1;
+    if (ix->avg_body <= 0)
+        ix->avg_body = 1;
+    ix->an_opts.no_stem = ix->manifest.no_stem;
+    if (ix->manifest.has_stopwords) {
+        if (!(ix->stopwords_path = lede_path_join(dir, "stopwords.txt"))) {
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+            goto fail;
+        }
+        ix->an_opts.stopwords_path = ix->stopwords_path;
+    }
+    /* Fail now, not on the first query, if the analyzer cannot be built. */
+    if (!lede_index_analyzer(ix, err)) {
+        rc = err ? err->rc : LEDE_EINVAL;
+        goto fail;
+    }
+    *out = ix;
+    return 0;
+fail:
+    lede_index_free(ix);
+    return rc ? rc : LEDE_EINVAL;
+}
+
+/* One analyzer per thread and index settings; libstemmer state is not
+ * shareable between threads. */
+typedef struct tl_analyzer {
+    lede_analyzer *an;
+    int no_stem;
+    char stop[512];
+} tl_analyzer;
+
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+
+static void tl_destroy(void *p)
+{
+    tl_analyzer *t = p;
+    if (t) {
+        lede_analyzer_free(t->an);
+        free(t);
+    }
+}
+
+static void tl_init(void)
+{
+    pthread_key_create(&tl_key, tl_destroy);
+}
+
+lede_analyzer *lede_index_analyzer(lede_index *ix, lede_err *err)
+{
+    pthread_once(&tl_once, tl_init);
+    tl_analyzer *t = pthread_getspecific(tl_key);
+    const char *stop = ix->an_opts.stopwords_path ? ix->an_opts.stopwords_path : "";
+    if (t && t->no_stem == ix->an_opts.no_stem && strcmp(t->stop, stop) == 0)
+        return t->an;
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t) {
+            lede_err_set(err, LEDE_ENOMEM, "out of memory");
+            return NULL;
+        }
+        pthread_setspecific(tl_key, t);
+    }
+    lede_analyzer_free(t->an);
+    t->an = NULL;
+    t->stop[0] = '\0';
+    if (lede_analyzer_new(&ix->an_opts, &t->an, err))
+        return NULL;
+    t->no_stem = ix->an_opts.no_stem;
+    snprintf(t->stop, sizeof t->stop, "%s", stop);
+    return t->an;
+}
+
+int lede_index_stats_get(lede_index *ix, lede_index_stats *out, lede_err *err)
+{
+    LEDE_UNUSED(err);
+    memset(out, 0, sizeof *out);
+    out->documents = ix->N;
+    out->deleted = ix->ndocs_total - ix->N;
+    out->segments = ix->nsegs;
+    out->avgdl = ix->avgdl;
+    for (uint32_t i = 0; i < ix->nsegs; i++) {
+        const lede_segment *s = ix->segs[i].seg;
+        out->terms += s->nterms;
+        out->bytes_postings += s->sec_len[SEC_POSTINGS];
+        out->bytes_positions += s->sec_len[SEC_POSITIONS];
+        out->bytes_dictionary += s->sec_len[SEC_DICT];
+        out->bytes_stored += s->sec_len[SEC_STORED];
+        out->bytes_other += s->map_len - s->sec_len[SEC_POSTINGS] - s->sec_len[SEC_POSITIONS] -
+                            s->sec_len[SEC_DICT] - s->sec_len[SEC_STORED];
+    }
+    return 0;
+}
+
+void lede_stored_free(lede_stored *doc)
+{
+    if (!doc)
+        return;
+    free(doc->mem);
+    memset(doc, 0, sizeof *doc);
+}
+
+/* Decodes a raw record into a caller-owned lede_stored (steals nothing). */
+int lede_stored_from_record(const uint8_t *rec, size_t len, lede_stored *out)
+{
+    memset(out, 0, sizeof *out);
+    out->mem = malloc(len ? len : 1);
+    if (!out->mem)
+        return LEDE_ENOMEM;
+    memcpy(out->mem, rec, len);
+    lede_doc d;
+    int rc = lede_record_decode((const uint8_t *)out->mem, len, &d);
+    if (rc) {
+        lede_stored_free(out);
+        return rc;
+    }
+    out->id = d.id;
+    out->title = d.title;
+    out->body = d.body;
+    out->source = d.source;
+    out->date = d.date;
+    out->url = d.url;
+    return 0;
+}
+
+int lede_index_get(lede_index *ix, const char *id, size_t len, lede_stored *out, lede_err *err)
+{
+    memset(out, 0, sizeof *out);
+    /* Newest segment first: an id lives in at most one live document. */
+    for (uint32_t i = ix->nsegs; i-- > 0;) {
+        lede_snap_seg *ss = &ix->segs[i];
+        uint32_t d = lede_segment_find_id(ss->seg, id, len);
+        if (d == LEDE_NO_DOC || lede_is_deleted(ss, d))
+            continue;
+        lede_buf rec = {0};
+        int rc = lede_docstore_get(&ss->seg->store, d, &rec, err);
+        if (!rc && (rc = lede_stored_from_record(rec.p, rec.len, out)))
+            lede_err_set(err, rc, "stored document is corrupt");
+        lede_buf_free(&rec);
+        return rc;
+    }
+    return lede_err_set(err, LEDE_ENOTFOUND, "no document with id \"%.*s\"",
+                        (int)(len > 200 ? 200 : len), id);
+}

@@ -1,0 +1,951 @@
+/* retrieve.c: query evaluation over one segment. Query iterators (term,
+ * body-scoped term, phrase, boolean, filters) speak only to posting cursors
+ * (postings.c), never to the codec. On top of them, two top-k algorithms:
+ * exhaustive (every match scored, kept as the oracle) and pruned: MaxScore
+ * with block-max bounds when the query is a disjunction, and a block-max
+ * skipping conjunction when it has required clauses. Scores are BM25 with
+ * per-field lengths; bounds come from the block impacts, so pruning never
+ * changes the top-k: a document is skipped only when its bound cannot beat
+ * the k-th score (ties go to the earlier document, and documents arrive in
+ * increasing order, so a tie cannot enter).
+ * A document's score is always summed in clause order, whatever the
+ * algorithm, so both paths produce bit-identical scores. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_int.h"
+
+#define BOUND_SLACK (1.0 + 1e-9)
+#define NO_UPTO (LEDE_NO_DOC - 1)
+
+typedef struct build_ctx {
+    const lede_snap_seg *ss;
+    const lede_segment *seg;
+    const lede_scoring *sc;
+    lede_arena *a;
+    lede_cursor **cursors;    /* every cursor opened, to collect corruption */
+    uint32_t ncursors, cap;
+    int rc;
+} build_ctx;
+
+static inline double bm25(const lede_scoring *sc, double w, uint32_t tf, uint32_t len, int field)
+{
+    double norm = sc->k1 * (1.0 - sc->b + sc->b * (double)len / sc->avg[field]);
+    return w * (double)tf * (sc->k1 + 1.0) / ((double)tf + norm);
+}
+
+static inline uint32_t u32_at(const uint8_t *arr, uint32_t doc)
+{
+    return lede_get_u32(arr + 4 * (size_t)doc);
+}
+
+/* ------------------------------------------------------------ empty */
+
+static void empty_advance(lede_qit *it, uint32_t target)
+{
+    LEDE_UNUSED(target);
+    it->doc = LEDE_NO_DOC;
+}
+static double zero_score(lede_qit *it)
+{
+    LEDE_UNUSED(it);
+    return 0;
+}
+static double zero_bound(lede_qit *it, uint32_t target, uint32_t *upto)
+{
+    LEDE_UNUSED(it);
+    LEDE_UNUSED(target);
+    *upto = NO_UPTO;
+    return 0;
+}
+static uint32_t zero_freq(lede_qit *it)
+{
+    LEDE_UNUSED(it);
+    return 0;
+}
+
+static lede_qit *new_empty(build_ctx *b)
+{
+    lede_qit *it = lede_arena_zalloc(b->a, sizeof *it);
+    if (!it)
+        return NULL;
+    it->doc = LEDE_NO_DOC;
+    it->advance = empty_advance;
+    it->score = zero_score;
+    it->bound = zero_bound;
+    it->freq = zero_freq;
+    return it;
+}
+
+/* ------------------------------------------------------------ cursors */
+
+static int open_cursor(build_ctx *b, const char *key, size_t len, lede_cursor **out, uint32_t *df)
+{
+    lede_term_entry e;
+    int rc = lede_segment_lookup(b->seg, key, len, &e);
+    *out = NULL;
+    if (rc == LEDE_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    lede_cursor *c = lede_arena_alloc(b->a, sizeof *c);
+    if (!c)
+        return LEDE_ENOMEM;
+    if ((rc = lede_cursor_open(c, b->seg, &e, b->a)))
+        return rc;
+    if (b->ncursors == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 16;
+        lede_cursor **fresh = lede_arena_alloc(b->a, cap * sizeof *fresh);
+        if (!fresh)
+            return LEDE_ENOMEM;
+        if (b->ncursors)
+            memcpy(fresh, b->cursors, b->ncursors * sizeof *fresh);
+        b->cursors = fresh;
+        b->cap = cap;
+    }
+    b->cursors[b->ncursors++] = c;
+    if (df)
+        *df = e.df_body;
+    *out = c;
+    return 0;
+}
+
+/* Block bounds for a term scored in field with weight w. */
+static void fill_block_max(lede_cursor *c, const lede_scoring *sc, double w, int field)
+{
+    for (uint32_t blk = 0; blk < c->nblocks; blk++) {
+        double best = 0;
+        if (field == LEDE_FIELD_BODY) {
+            best = w * (sc->k1 + 1.0);
+        } else {
+            for (uint32_t k = c->impact_start[blk]; k < c->impact_start[blk + 1]; k++) {
+                double s = bm25(sc, w, c->impacts[k].tf, c->impacts[k].len, field);
+                if (s > best)
+                    best = s;
+            }
+        }
+        c->block_max[blk] = (float)(best * BOUND_SLACK) + (float)1e-7;
+        if ((double)c->block_max[blk] < best)
+            c->block_max[blk] = nextafterf((float)best, INFINITY);
+    }
+}
+
+static double cursor_bound(lede_cursor *c, uint32_t target, uint32_t *upto)
+{
+    uint32_t blk = lede_cursor_block_of(c, target);
+    if (blk >= c->nblocks) {
+        *upto = NO_UPTO;
+        return 0;
+    }
+    *upto = c->last_doc[blk];
+    return c->block_max[blk];
+}
+
+static double cursor_max(const lede_cursor *c)
+{
+    double m = 0;
+    for (uint32_t blk = 0; blk < c->nblocks; blk++)
+        if (c->block_max[blk] > m)
+            m = c->block_max[blk];
+    return m;
+}
+
+/* ------------------------------------------------------------ term */
+
+typedef struct term_it {
+    lede_qit it;
+    lede_cursor *c;        /* the scored postings: title+body, or title */
+    lede_cursor *title;    /* body field: the title postings to subtract */
+    int field;
+    double w;
+    uint32_t tf;           /* tf in the field at doc */
+    const lede_segment *seg;
+    const lede_scoring *sc;
+} term_it;
+
+static void term_advance(lede_qit *it, uint32_t target)
+{
+    term_it *t = (term_it *)it;
+    lede_cursor_next_geq(t->c, target);
+    it->doc = t->c->doc;
+    t->tf = lede_cursor_tf(t->c);
+}
+
+static void body_term_advance(lede_qit *it, uint32_t target)
+{
+    term_it *t = (term_it *)it;
+    for (;;) {
+        lede_cursor_next_geq(t->c, target);
+        uint32_t d = t->c->doc;
+        if (d == LEDE_NO_DOC) {
+            it->doc = d;
+            return;
+        }
+        uint32_t in_title = 0;
+        if (t->title) {
+            lede_cursor_next_geq(t->title, d);
+            if (t->title->doc == d)
+                in_title = lede_cursor_tf(t->title);
+        }
+        uint32_t tf = lede_cursor_tf(t->c);
+        if (tf > in_title) {
+            it->doc = d;
+            t->tf = tf - in_title;
+            return;
+        }
+        target = d + 1;
+    }
+}
+
+static double term_score(lede_qit *it)
+{
+    term_it *t = (term_it *)it;
+    uint32_t doc = it->doc;
+    uint32_t len;
+    if (t->field == LEDE_FIELD_ALL)
+        len = u32_at(t->seg->doc_len, doc);
+    else if (t->field == LEDE_FIELD_TITLE)
+        len = u32_at(t->seg->title_len, doc);
+    else
+        len = u32_at(t->seg->doc_len, doc) - u32_at(t->seg->title_len, doc);
+    return bm25(t->sc, t->w, t->tf, len, t->field);
+}
+
+static double term_bound(lede_qit *it, uint32_t target, uint32_t *upto)
+{
+    return cursor_bound(((term_it *)it)->c, target, upto);
+}
+
+static uint32_t term_freq(lede_qit *it)
+{
+    return ((term_it *)it)->tf;
+}
+
+static lede_qit *new_term(build_ctx *b, const lede_leaf *leaf, uint32_t k, int field, double w)
+{
+    lede_cursor *c = NULL, *title = NULL;
+    const char *key = leaf->keys[k];
+    size_t len = leaf->key_lens[k];
+    /* Keys of the body field are the title+body keys; its title postings
+     * are the same term under the title prefix. */
+    if ((b->rc = open_cursor(b, key, len, &c, NULL)))
+        return NULL;
+    if (!c)
+        return new_empty(b);
+    if (field == LEDE_FIELD_BODY) {
+        char tkey[LEDE_MAX_TERM + 2];
+        if (len + 1 <= sizeof tkey) {
+            tkey[0] = LEDE_TITLE_KEY;
+            memcpy(tkey + 1, key, len);
+            if ((b->rc = open_cursor(b, tkey, len + 1, &title, NULL)))
+                return NULL;
+        }
+    }
+    term_it *t = lede_arena_zalloc(b->a, sizeof *t);
+    if (!t) {
+        b->rc = LEDE_ENOMEM;
+        return NULL;
+    }
+    t->c = c;
+    t->title = title;
+    t->field = field;
+    t->w = w;
+    t->seg = b->seg;
+    t->sc = b->sc;
+    fill_block_max(c, b->sc, w, field);
+    t->it.doc = 0;
+    t->it.max_score = cursor_max(c);
+    t->it.cost = c->df;
+    t->it.advance = field == LEDE_FIELD_BODY ? body_term_advance : term_advance;
+    t->it.score = term_score;
+    t->it.bound = term_bound;
+    t->it.freq = term_freq;
+    t->it.advance(&t->it, 0);
+    return &t->it;
+}
+
+/* ------------------------------------------------------------ phrase */
+
+typedef struct phrase_it {
+    lede_qit it;
+    uint32_t n;
+    lede_cursor **c;       /* rarest first */
+    uint32_t *rel;         /* relative position of each cursor's term */
+    uint32_t rel_max;
+    int field;
+    double w;
+    uint32_t freq;
+    const lede_segment *seg;
+    const lede_scoring *sc;
+} phrase_it;
+
+static uint32_t phrase_matches(phrase_it *p, uint32_t doc)
+{
+    const uint32_t *pos[16];
+    uint32_t npos[16], at[16] = {0};
+    for (uint32_t i = 0; i < p->n; i++) {
+        pos[i] = lede_cursor_positions(p->c[i], &npos[i]);
+        if (!pos[i])
+            return 0;
+    }
+    uint32_t body_start = u32_at(p->seg->body_start, doc);
+    uint32_t count = 0;
+    for (uint32_t j = 0; j < npos[0]; j++) {
+        if (pos[0][j] < p->rel[0])
+            continue;
+        uint32_t start = pos[0][j] - p->rel[0];
+        int ok = 1;
+        for (uint32_t i = 1; i < p->n && ok; i++) {
+            uint32_t want = start + p->rel[i];
+            while (at[i] < npos[i] && pos[i][at[i]] < want)
+                at[i]++;
+            ok = at[i] < npos[i] && pos[i][at[i]] == want;
+        }
+        if (!ok)
+            continue;
+        uint32_t end = start + p->rel_max;
+        int in_title = end < body_start, in_body = start >= body_start;
+        if ((p->field == LEDE_FIELD_ALL && (in_title || in_body)) ||
+            (p->field == LEDE_FIELD_TITLE && in_title) || (p->field == LEDE_FIELD_BODY && in_body))
+            count++;
+    }
+    return count;
+}
+
+static void phrase_advance(lede_qit *it, uint32_t target)
+{
+    phrase_it *p = (phrase_it *)it;
+    uint32_t d = target;
+again:
+    for (uint32_t i = 0; i < p->n; i++) {
+        lede_cursor_next_geq(p->c[i], d);
+        if (p->c[i]->doc == LEDE_NO_DOC) {
+            it->doc = LEDE_NO_DOC;
+            return;
+        }
+        if (p->c[i]->doc > d) {
+            d = p->c[i]->doc;
+            goto again;
+        }
+    }
+    p->freq = phrase_matches(p, d);
+    if (!p->freq) {
+        if (d == NO_UPTO) {
+            it->doc = LEDE_NO_DOC;
+            return;
+        }
+        d++;
+        goto again;
+    }
+    it->doc = d;
+}
+
+static double phrase_score(lede_qit *it)
+{
+    phrase_it *p = (phrase_it *)it;
+    uint32_t doc = it->doc;
+    uint32_t len;
+    if (p->field == LEDE_FIELD_ALL)
+        len = u32_at(p->seg->doc_len, doc);
+    else if (p->field == LEDE_FIELD_TITLE)
+        len = u32_at(p->seg->title_len, doc);
+    else
+        len = u32_at(p->seg->doc_len, doc) - u32_at(p->seg->title_len, doc);
+    return bm25(p->sc, p->w, p->freq, len, p->field);
+}
+
+static double phrase_bound(lede_qit *it, uint32_t target, uint32_t *upto)
+{
+    phrase_it *p = (phrase_it *)it;
+    double sum = 0;
+    *upto = NO_UPTO;
+    for (uint32_t i = 0; i < p->n; i++) {
+        uint32_t u;
+        sum += cursor_bound(p->c[i], target, &u);
+        if (u < *upto)
+            *upto = u;
+    }
+    double cap = p->w * (p->sc->k1 + 1.0) * BOUND_SLACK;
+    return p->field == LEDE_FIELD_ALL && sum < cap ? sum : cap;
+}
+
+static uint32_t phrase_freq(lede_qit *it)
+{
+    return ((phrase_it *)it)->freq;
+}
+
+static lede_qit *new_phrase(build_ctx *b, const lede_qnode *q, const lede_leaf *leaf)
+{
+    uint32_t n = leaf->nterms;
+    if (n > 16) {
+        b->rc = LEDE_ELIMIT;
+        return NULL;
+    }
+    phrase_it *p = lede_arena_zalloc(b->a, sizeof *p);
+    lede_cursor **c = lede_arena_zalloc(b->a, n * sizeof *c);
+    uint32_t *rel = lede_arena_zalloc(b->a, n * sizeof *rel);
+    if (!p || !c || !rel) {
+        b->rc = LEDE_ENOMEM;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        /* Phrases always read title+body positions; the field limits where they may match. */
+        if ((b->rc = open_cursor(b, leaf->keys[i], leaf->key_lens[i], &c[i], NULL)))
+            return NULL;
+        if (!c[i])
+            return new_empty(b);
+        fill_block_max(c[i], b->sc, leaf->idf[i] * q->boost, LEDE_FIELD_ALL);
+        rel[i] = q->term_pos ? q->term_pos[i] : i;
+        if (rel[i] > p->rel_max)
+            p->rel_max = rel[i];
+    }
+    /* Rarest first: the leapfrog then skips the most. */
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && c[j]->df < c[j - 1]->df; j--) {
+            lede_cursor *tc = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = tc;
+            uint32_t tr = rel[j];
+            rel[j] = rel[j - 1];
+            rel[j - 1] = tr;
+        }
+    p->n = n;
+    p->c = c;
+    p->rel = rel;
+    p->field = q->field;
+    p->w = leaf->weight;
+    p->seg = b->seg;
+    p->sc = b->sc;
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum += cursor_max(c[i]);
+    double cap = p->w * (b->sc->k1 + 1.0) * BOUND_SLACK;
+    p->it.max_score = q->field == LEDE_FIELD_ALL && sum < cap ? sum : cap;
+    p->it.cost = c[0]->df;
+    p->it.advance = phrase_advance;
+    p->it.score = phrase_score;
+    p->it.bound = phrase_bound;
+    p->it.freq = phrase_freq;
+    phrase_advance(&p->it, 0);
+    return &p->it;
+}
+
+/* ------------------------------------------------------------ filters */
+
+typedef struct filter_it {
+    lede_qit it;
+    const lede_segment *seg;
+    lede_qkind kind;
+    uint32_t source;
+    int32_t lo, hi;
+} filter_it;
+
+static int filter_match(const filter_it *f, uint32_t d)
+{
+    if (f->kind == Q_SOURCE)
+        return lede_segment_doc_source(f->seg, d) == f->source;
+    if (f->kind == Q_DATE) {
+        int32_t date = (int32_t)u32_at(f->seg->date, d);
+        return date != 0 && date >= f->lo && date <= f->hi;
+    }
+    return 1;
+}
+
+static void filter_advance(lede_qit *it, uint32_t target)
+{
+    filter_it *f = (filter_it *)it;
+    for (uint32_t d = target; d < f->seg->ndocs; d++)
+        if (filter_match(f, d)) {
+            it->doc = d;
+            return;
+        }
+    it->doc = LEDE_NO_DOC;
+}
+
+static lede_qit *new_filter(build_ctx *b, const lede_qnode *q)
+{
+    filter_it *f = lede_arena_zalloc(b->a, sizeof *f);
+    if (!f) {
+        b->rc = LEDE_ENOMEM;
+        return NULL;
+    }
+    f->seg = b->seg;
+    f->kind = q->kind;
+    if (q->kind == Q_SOURCE) {
+        f->source = lede_segment_source_ord(b->seg, q->value ? q->value : "");
+        if (!f->source)
+            return new_empty(b);
+    }
+    f->lo = q->date_lo;
+    f->hi = q->date_hi;
+    f->it.cost = b->seg->ndocs;
+    f->it.advance = filter_advance;
+    f->it.score = zero_score;
+    f->it.bound = zero_bound;
+    f->it.freq = zero_freq;
+    filter_advance(&f->it, 0);
+    return &f->it;
+}
+
+/* ------------------------------------------------------------ boolean */
+
+typedef struct bool_it {
+    lede_qit it;
+    lede_qit **must;       /* clause order (scores are summed in it) */
+    lede_qit **must_lead;  /* cheapest first, for the leapfrog */
+    lede_qit **should, **not;
+    uint32_t nmust, nshould, nnot;
+} bool_it;
+
+static int excluded(lede_qit **not, uint32_t nnot, uint32_t d)
+{
+    for (uint32_t i = 0; i < nnot; i++) {
+        if (not[i]->doc < d)
+            not[i]->advance(not[i], d);
+        if (not[i]->doc == d)
+            return 1;
+    }
+    return 0;
+}
+
+/* All musts on the first doc >= d they share; LEDE_NO_DOC if none. */
+static uint32_t leapfrog(lede_qit **m, uint32_t n, uint32_t d)
+{
+again:
+    for (uint32_t i = 0; i < n; i++) {
+        if (m[i]->doc < d)
+            m[i]->advance(m[i], d);
+        if (m[i]->doc == LEDE_NO_DOC)
+            return LEDE_NO_DOC;
+        if (m[i]->doc > d) {
+            d = m[i]->doc;
+            goto again;
+        }
+    }
+    return d;
+}
+
+static void bool_advance(lede_qit *it, uint32_t target)
+{
+    bool_it *b = (bool_it *)it;
+    uint32_t d = target;
+    for (;;) {
+        if (b->nmust) {
+            d = leapfrog(b->must_lead, b->nmust, d);
+        } else {
+            uint32_t best = LEDE_NO_DOC;
+            for (uint32_t i = 0; i < b->nshould; i++) {
+                if (b->should[i]->doc < d)
+                    b->should[i]->advance(b->should[i], d);
+                if (b->should[i]->doc < best)
+                    best = b->should[i]->doc;
+            }
+            d = best;
+        }
+        if (d == LEDE_NO_DOC || !excluded(b->not, b->nnot, d))
+            break;
+        d++;
+    }
+    it->doc = d;
+}
+
+static double bool_score(lede_qit *it)
+{
+    bool_it *b = (bool_it *)it;
+    uint32_t d = it->doc;
+    double s = 0;
+    for (uint32_t i = 0; i < b->nmust; i++)
+        s += b->must[i]->score(b->must[i]);
+    for (uint32_t i = 0; i < b->nshould; i++) {
+        lede_qit *c = b->should[i];
+        if (c->doc < d)
+            c->advance(c, d);
+        if (c->doc == d)
+            s += c->score(c);
+    }
+    return s;
+}
+
+static double bool_bound(lede_qit *it, uint32_t target, uint32_t *upto)
+{
+    bool_it *b = (bool_it *)it;
+    double s = 0;
+    *upto = NO_UPTO;
+    for (uint32_t i = 0; i < b->nmust + b->nshould; i++) {
+        lede_qit *c = i < b->nmust ? b->must[i] : b->should[i - b->nmust];
+        uint32_t u;
+        s += c->bound(c, target, &u);
+        if (u < *upto)
+            *upto = u;
+    }
+    return s;
+}
+
+static lede_qit *build(build_ctx *b, const lede_qnode *q);
+
+static lede_qit **build_list(build_ctx *b, lede_qnode **nodes, uint32_t n)
+{
+    lede_qit **out = lede_arena_zalloc(b->a, (n ? n : 1) * sizeof *out);
+    if (!out) {
+        b->rc = LEDE_ENOMEM;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (!(out[i] = build(b, nodes[i])))
+            return NULL;
+    return out;
+}
+
+static int by_cost(const void *x, const void *y)
+{
+    const lede_qit *a = *(lede_qit *const *)x, *c = *(lede_qit *const *)y;
+    return a->cost < c->cost ? -1 : a->cost > c->cost;
+}
+
+static lede_qit *new_bool(build_ctx *b, const lede_qnode *q)
+{
+    bool_it *it = lede_arena_zalloc(b->a, sizeof *it);
+    if (!it) {
+        b->rc = LEDE_ENOMEM;
+        return NULL;
+    }
+    it->nmust = q->nmust;
+    it->nshould = q->nshould;
+    it->nnot = q->nmust_not;
+    if (!(it->must = build_list(b, q->must, q->nmust)) ||
+        !(it->should = build_list(b, q->should, q->nshould)) ||
+        !(it->not = build_list(b, q->must_not, q->nmust_not)) ||
+        !(it->must_lead = lede_arena_alloc(b->a, (q->nmust ? q->nmust : 1) * sizeof *it->must_lead)))
+        return NULL;
+    if (q->nmust)
+        memcpy(it->must_lead, it->must, q->nmust * sizeof *it->must);
+    qsort(it->must_lead, it->nmust, sizeof *it->must_lead, by_cost);
+    double max = 0;
+    uint64_t cost = 0;
+    for (uint32_t i = 0; i < it->nmust; i++)
+        max += it->must[i]->max_score;
+    for (uint32_t i = 0; i < it->nshould; i++) {
+        max += it->should[i]->max_score;
+        cost += it->should[i]->cost;
+    }
+    it->it.max_score = max;
+    it->it.cost = it->nmust ? it->must_lead[0]->cost : cost;
+    it->it.advance = bool_advance;
+    it->it.score = bool_score;
+    it->it.bound = bool_bound;
+    it->it.freq = zero_freq;
+    if (!it->nmust && !it->nshould)
+        it->it.doc = LEDE_NO_DOC;
+    else
+        bool_advance(&it->it, 0);
+    return &it->it;
+}
+
+static lede_qit *build(build_ctx *b, const lede_qnode *q)
+{
+    if (b->rc)
+        return NULL;
+    const lede_leaf *leaf = q->aux;
+    switch (q->kind) {
+    case Q_TERM:
+        if (!leaf || leaf->nterms != 1)
+            return new_empty(b);
+        return new_term(b, leaf, 0, q->field, leaf->weight);
+    case Q_PHRASE:
+        if (!leaf || leaf->nterms == 0)
+            return new_empty(b);
+        return new_phrase(b, q, leaf);
+    case Q_SOURCE:
+    case Q_DATE:
+    case Q_ALL:
+        return new_filter(b, q);
+    case Q_BOOL:
+        return new_bool(b, q);
+    case Q_PREFIX:
+        break; /* search.c rewrites prefixes into BOOLs of terms */
+    }
+    return new_empty(b);
+}
+
+int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
+                   lede_arena *a, lede_qit **out)
+{
+    build_ctx b = {ss, ss->seg, sc, a, NULL, 0, 0, 0};
+    *out = build(&b, q);
+    return b.rc ? b.rc : (*out ? 0 : LEDE_ENOMEM);
+}
+
+/* ------------------------------------------------------------ top-k */
+
+static inline int worse(const lede_topk_entry *a, const lede_topk_entry *b)
+{
+    return a->score < b->score || (a->score == b->score && a->docno > b->docno);
+}
+
+static void sift_down(lede_topk *t, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < t->n && worse(&t->heap[l], &t->heap[m]))
+            m = l;
+        if (r < t->n && worse(&t->heap[r], &t->heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        lede_topk_entry tmp = t->heap[i];
+        t->heap[i] = t->heap[m];
+        t->heap[m] = tmp;
+        i = m;
+    }
+}
+
+void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, uint32_t doc)
+{
+    lede_topk_entry e = {score, docno, seg, doc};
+    if (t->cap == 0)
+        return;
+    if (t->n < t->cap) {
+        uint32_t i = t->n++;
+        t->heap[i] = e;
+        while (i > 0) {
+            uint32_t parent = (i - 1) / 2;
+            if (!worse(&t->heap[i], &t->heap[parent]))
+                break;
+            lede_topk_entry tmp = t->heap[i];
+            t->heap[i] = t->heap[parent];
+            t->heap[parent] = tmp;
+            i = parent;
+        }
+    } else if (worse(&t->heap[0], &e)) {
+        t->heap[0] = e;
+        sift_down(t, 0);
+    } else {
+        return;
+    }
+    if (t->n == t->cap)
+        t->threshold = t->heap[0].score;
+}
+
+static int best_first(const void *x, const void *y)
+{
+    const lede_topk_entry *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->docno < b->docno ? -1 : a->docno > b->docno;
+}
+
+void lede_topk_sort(lede_topk *t)
+{
+    qsort(t->heap, t->n, sizeof *t->heap, best_first);
+}
+
+/* ------------------------------------------------------------ algorithms */
+
+static inline int full(const lede_topk *t)
+{
+    return t->n == t->cap;
+}
+
+static void run_exhaustive(lede_qit *root, const lede_snap_seg *ss, uint32_t seg_index,
+                           lede_topk *top, lede_run_stats *st)
+{
+    for (uint32_t d = root->doc; d != LEDE_NO_DOC; root->advance(root, d + 1), d = root->doc) {
+        if (lede_is_deleted(ss, d))
+            continue;
+        st->matched++;
+        lede_topk_push(top, root->score(root), ss->base + d, seg_index, d);
+        if (d == NO_UPTO)
+            break;
+    }
+}
+
+/* MaxScore over a disjunction: clauses sorted by max score; the prefix whose
+ * maxima cannot together beat the threshold is "non-essential": only
+ * documents of the essential clauses are candidates, and non-essential
+ * clauses are probed only while the candidate can still make it. */
+static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index, lede_topk *top,
+                         lede_run_stats *st, lede_arena *a)
+{
+    uint32_t n = b->nshould;
+    lede_qit **c = lede_arena_alloc(a, n * sizeof *c);
+    uint32_t *orig = lede_arena_alloc(a, n * sizeof *orig);
+    double *prefix = lede_arena_alloc(a, n * sizeof *prefix);
+    double *sc = lede_arena_alloc(a, n * sizeof *sc);
+    double *bnd = lede_arena_alloc(a, n * sizeof *bnd);
+    if (!c || !orig || !prefix || !sc || !bnd) {
+        st->rc = LEDE_ENOMEM;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        c[i] = b->should[i];
+        orig[i] = i;
+    }
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && c[j]->max_score < c[j - 1]->max_score; j--) {
+            lede_qit *t = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = t;
+            uint32_t o = orig[j];
+            orig[j] = orig[j - 1];
+            orig[j - 1] = o;
+        }
+    double run = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        run += c[i]->max_score;
+        prefix[i] = run;
+    }
+    uint32_t ess = 0;
+    for (;;) {
+        if (full(top))
+            while (ess < n && prefix[ess] <= top->threshold) {
+                ess++;
+                st->pruned = 1;
+            }
+        if (ess == n)
+            return;
+        uint32_t d = LEDE_NO_DOC;
+        for (uint32_t i = ess; i < n; i++)
+            if (c[i]->doc < d)
+                d = c[i]->doc;
+        if (d == LEDE_NO_DOC)
+            return;
+        int skip = lede_is_deleted(ss, d);
+        if (!skip && full(top)) {
+            /* Block-max check over every clause before scoring anything. */
+            double ub = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t upto;
+                bnd[i] = (i >= ess && c[i]->doc != d) ? 0 : c[i]->bound(c[i], d, &upto);
+                ub += bnd[i];
+            }
+            if (ub <= top->threshold) {
+                skip = 1;
+                st->pruned = 1;
+            }
+        } else if (!skip) {
+            for (uint32_t i = 0; i < n; i++)
+                bnd[i] = c[i]->max_score;
+        }
+        if (!skip) {
+            double score = 0, rest = 0;
+            memset(sc, 0, n * sizeof *sc);
+            for (uint32_t i = ess; i < n; i++)
+                if (c[i]->doc == d) {
+                    sc[orig[i]] = c[i]->score(c[i]);
+                    score += sc[orig[i]];
+                    st->scored++;
+                }
+            for (uint32_t i = 0; i < ess; i++)
+                rest += bnd[i];
+            for (uint32_t i = ess; i-- > 0;) {
+                if (full(top) && score + rest <= top->threshold) {
+                    skip = 1;
+                    st->pruned = 1;
+                    break;
+                }
+                rest -= bnd[i];
+                if (c[i]->doc < d)
+                    c[i]->advance(c[i], d);
+                if (c[i]->doc == d) {
+                    sc[orig[i]] = c[i]->score(c[i]);
+                    score += sc[orig[i]];
+                    st->scored++;
+                }
+            }
+            if (!skip && !excluded(b->not, b->nnot, d)) {
+                double total = 0;
+                for (uint32_t i = 0; i < n; i++)
+                    total += sc[i];
+                st->matched++;
+                lede_topk_push(top, total, ss->base + d, seg_index, d);
+            }
+        }
+        if (d == NO_UPTO)
+            return;
+        for (uint32_t i = ess; i < n; i++)
+            if (c[i]->doc == d)
+                c[i]->advance(c[i], d + 1);
+    }
+}
+
+/* Conjunction with block-max skipping: when the bounds of every clause over
+ * their current blocks cannot beat the threshold, jump past the shortest
+ * of those blocks. */
+static void run_conjunction(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index,
+                            lede_topk *top, lede_run_stats *st)
+{
+    uint32_t d = 0;
+    lede_qit *lead = b->must_lead[0];
+    for (;;) {
+        if (lead->doc < d)
+            lead->advance(lead, d);
+        d = lead->doc;
+        if (d == LEDE_NO_DOC)
+            return;
+        if (full(top)) {
+            double ub = 0;
+            uint32_t upto = NO_UPTO;
+            for (uint32_t i = 0; i < b->nmust + b->nshould; i++) {
+                lede_qit *c = i < b->nmust ? b->must[i] : b->should[i - b->nmust];
+                uint32_t u;
+                ub += c->bound(c, d, &u);
+                if (u < upto)
+                    upto = u;
+            }
+            if (ub <= top->threshold) {
+                st->pruned = 1;
+                if (upto >= NO_UPTO)
+                    return;
+                d = upto + 1;
+                continue;
+            }
+        }
+        uint32_t agreed = leapfrog(b->must_lead, b->nmust, d);
+        if (agreed != d) {
+            d = agreed;
+            if (d == LEDE_NO_DOC)
+                return;
+            continue;
+        }
+        if (!lede_is_deleted(ss, d) && !excluded(b->not, b->nnot, d)) {
+            b->it.doc = d;
+            st->matched++;
+            st->scored += b->nmust;
+            lede_topk_push(top, bool_score(&b->it), ss->base + d, seg_index, d);
+        }
+        if (d == NO_UPTO)
+            return;
+        d++;
+    }
+}
+
+int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_index,
+                  const lede_scoring *sc, lede_arena *a, int exhaustive, lede_topk *top,
+                  lede_run_stats *st)
+{
+    build_ctx b = {ss, ss->seg, sc, a, NULL, 0, 0, 0};
+    lede_qnode wrapper;
+    lede_qnode *child = (lede_qnode *)q;
+    if (q->kind != Q_BOOL) {
+        memset(&wrapper, 0, sizeof wrapper);
+        wrapper.kind = Q_BOOL;
+        wrapper.should = &child;
+        wrapper.nshould = 1;
+        q = &wrapper;
+    }
+    lede_qit *root = build(&b, q);
+    if (!root)
+        return b.rc ? b.rc : LEDE_ENOMEM;
+    bool_it *bi = (bool_it *)root;
+    if (exhaustive || root->doc == LEDE_NO_DOC)
+        run_exhaustive(root, ss, seg_index, top, st);
+    else if (bi->nmust)
+        run_conjunction(bi, ss, seg_index, top, st);
+    else
+        run_maxscore(bi, ss, seg_index, top, st, a);
+    for (uint32_t i = 0; i < b.ncursors; i++)
+        if (b.cursors[i]->rc)
+            return b.cursors[i]->rc;
+    return st->rc;
+}
