@@ -227,8 +227,12 @@ static int cmd_build(int argc, char **argv, int create)
     free(inputs);
     if (b.progress)
         fputc('\n', stderr);
+    double ingested = now_s();
     if (!rc)
         rc = lede_writer_commit(w, &err);
+    if (getenv("LEDE_TIMING"))
+        fprintf(stderr, "lede-index: timing: ingest+analyze+invert %.2f s, commit %.2f s\n",
+                ingested - b.started, now_s() - ingested);
     uint64_t added = 0, replaced = 0;
     lede_writer_counts(w, &added, &replaced);
     lede_writer_free(w);

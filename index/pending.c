@@ -1,54 +1,122 @@
-/* pending.c: the in-memory inverted index of one segment being built.
- * Documents go to the segment writer as they arrive (lengths, columns,
- * stored fields); each term keeps a varint stream of its postings (doc gap,
- * tf, position gaps) until flush sorts the terms and writes them, title-field
- * keys ("\x01" + term, tf = occurrences before the body) first.
+/* pending.c: the in-memory inverted index of one segment being built, and
+ * the two-stage pipeline that fills it. The caller's thread analyzes each
+ * document (tokenizing and stemming are the costliest part of indexing) and
+ * hands the tokens through a small ring of slots to an inverter thread,
+ * which appends postings and streams the document into the segment writer
+ * (lengths, columns, compressed stored fields). Document numbers are given
+ * in submission order, so the result does not depend on thread timing.
  *
- * Per document, tokens are chained per term through one scratch array, so
- * inverting a document costs O(tokens) with no per-term allocation. */
+ * Per term the inverter keeps a varint stream of postings (doc gap, tf,
+ * position gaps) and a second one for the title field (doc gap, tf in the
+ * title). Per document, tokens are chained per term through one scratch
+ * array, so inverting costs O(tokens) with no per-term allocation. Flush
+ * sorts the terms and writes the title keys ("\x01" + term), then the
+ * title+body keys. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "index_int.h"
 
+#define NSLOTS 64
+
 typedef struct pterm {
     char *key;              /* term bytes (arena), NUL-terminated */
     uint32_t len, hash;
     uint32_t df, last_doc;
-    lede_buf post;
+    uint32_t tdf, last_title_doc;
+    lede_buf post;          /* doc gap, tf, position gaps */
+    lede_buf tpost;         /* title field: doc gap, tf */
     uint32_t cur_doc;       /* doc of the chain below, or LEDE_NO_DOC */
-    uint32_t head, tail, tf;/* chain of this doc's tokens in tok[] */
+    uint32_t head, tail, tf, tf_title;
 } pterm;
+
+typedef struct hslot {
+    uint32_t hash;
+    pterm *t;
+} hslot;
 
 typedef struct tok_link {
     uint32_t pos, next;
 } tok_link;
 
+/* One analyzed document on its way to the inverter. */
+typedef struct slot {
+    lede_buf toks;          /* per token: u32 position, u8 length, bytes */
+    uint32_t ntok;
+    lede_buf rec;           /* the stored record */
+    lede_doc_info info;
+} slot;
+
 struct lede_pending {
     lede_seg_writer *sw;
     lede_analyzer *an;
+    /* inverter state */
     lede_arena *keys;
-    pterm **table;          /* open addressing */
+    hslot *table;
     uint32_t cap, nterms;
-    uint32_t ndocs;
-    size_t bytes;
-    /* per-document scratch */
+    uint32_t ndocs;         /* inverted */
     tok_link *tok;
     uint32_t ntok, tok_cap;
     pterm **touched;
     uint32_t ntouched, touched_cap;
-    lede_buf rec;
-    int rc;
-    /* doc info: body_start per doc, needed at flush for title postings */
     lede_buf body_start;
+    /* caller state */
+    uint32_t submitted;
+    size_t bytes;           /* estimate of memory held, for the budget */
+    /* pipeline */
+    slot slots[NSLOTS];
+    uint32_t head, tail, count;
+    int closing, threaded;
+    pthread_t worker;
+    pthread_mutex_t mu;
+    pthread_cond_t filled, freed;
+    int rc;                 /* first failure of either side; under mu */
+    lede_err err;           /* the inverter's message */
 };
 
 static uint32_t hash_term(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h ^ (h >> 15);
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, s, n);
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+static void invert_slot(lede_pending *p, slot *s);
+
+static void *worker_main(void *arg)
+{
+    lede_pending *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->count == 0 && !p->closing)
+            pthread_cond_wait(&p->filled, &p->mu);
+        if (p->count == 0) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        slot *s = &p->slots[p->tail];
+        int failed = p->rc != 0;
+        pthread_mutex_unlock(&p->mu);
+        if (!failed)
+            invert_slot(p, s);
+        pthread_mutex_lock(&p->mu);
+        p->tail = (p->tail + 1) % NSLOTS;
+        p->count--;
+        pthread_cond_signal(&p->freed);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out, lede_err *err)
@@ -56,10 +124,14 @@ int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out
     lede_pending *p = calloc(1, sizeof *p);
     if (!p)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
+    lede_err_clear(&p->err);
     p->an = an;
     p->cap = 1 << 16;
     p->table = calloc(p->cap, sizeof *p->table);
     p->keys = lede_arena_new(1 << 20);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->filled, NULL);
+    pthread_cond_init(&p->freed, NULL);
     if (!p->table || !p->keys) {
         lede_pending_free(p);
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
@@ -69,30 +141,53 @@ int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out
         lede_pending_free(p);
         return rc;
     }
+    /* Without a second thread the caller inverts too: slower, same result. */
+    p->threaded = pthread_create(&p->worker, NULL, worker_main, p) == 0;
     *out = p;
     return LEDE_OK;
+}
+
+static void stop_worker(lede_pending *p)
+{
+    if (!p->threaded)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->closing = 1;
+    pthread_cond_signal(&p->filled);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->worker, NULL);
+    p->threaded = 0;
 }
 
 void lede_pending_free(lede_pending *p)
 {
     if (!p)
         return;
+    stop_worker(p);
     for (uint32_t i = 0; i < p->cap && p->table; i++)
-        if (p->table[i])
-            lede_buf_free(&p->table[i]->post);
+        if (p->table[i].t) {
+            lede_buf_free(&p->table[i].t->post);
+            lede_buf_free(&p->table[i].t->tpost);
+        }
+    for (int i = 0; i < NSLOTS; i++) {
+        lede_buf_free(&p->slots[i].toks);
+        lede_buf_free(&p->slots[i].rec);
+    }
     free(p->table);
     lede_arena_free(p->keys);
     free(p->tok);
     free(p->touched);
-    lede_buf_free(&p->rec);
     lede_buf_free(&p->body_start);
     lede_seg_writer_free(p->sw);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->filled);
+    pthread_cond_destroy(&p->freed);
     free(p);
 }
 
 uint32_t lede_pending_ndocs(const lede_pending *p)
 {
-    return p->ndocs;
+    return p->submitted;
 }
 
 size_t lede_pending_bytes(const lede_pending *p)
@@ -100,22 +195,22 @@ size_t lede_pending_bytes(const lede_pending *p)
     return p->bytes;
 }
 
+/* ------------------------------------------------------------ inverter */
+
 static int grow_table(lede_pending *p)
 {
     uint32_t cap = p->cap * 2;
-    pterm **fresh = calloc(cap, sizeof *fresh);
+    hslot *fresh = calloc(cap, sizeof *fresh);
     if (!fresh)
         return LEDE_ENOMEM;
     for (uint32_t i = 0; i < p->cap; i++) {
-        pterm *t = p->table[i];
-        if (!t)
+        if (!p->table[i].t)
             continue;
-        uint32_t h = t->hash & (cap - 1);
-        while (fresh[h])
+        uint32_t h = p->table[i].hash & (cap - 1);
+        while (fresh[h].t)
             h = (h + 1) & (cap - 1);
-        fresh[h] = t;
+        fresh[h] = p->table[i];
     }
-    p->bytes += (size_t)(cap - p->cap) * sizeof *fresh;
     free(p->table);
     p->table = fresh;
     p->cap = cap;
@@ -126,9 +221,11 @@ static pterm *find_term(lede_pending *p, const char *s, uint32_t n)
 {
     uint32_t hash = hash_term(s, n);
     uint32_t h = hash & (p->cap - 1);
-    for (pterm *t; (t = p->table[h]); h = (h + 1) & (p->cap - 1))
-        if (t->hash == hash && t->len == n && memcmp(t->key, s, n) == 0)
+    for (; p->table[h].t; h = (h + 1) & (p->cap - 1)) {
+        pterm *t = p->table[h].t;
+        if (p->table[h].hash == hash && t->len == n && memcmp(t->key, s, n) == 0)
             return t;
+    }
     if ((p->nterms + 1) * 2 > p->cap) {
         if (grow_table(p))
             return NULL;
@@ -142,123 +239,194 @@ static pterm *find_term(lede_pending *p, const char *s, uint32_t n)
     t->len = n;
     t->hash = hash;
     t->cur_doc = LEDE_NO_DOC;
-    p->table[h] = t;
+    p->table[h].hash = hash;
+    p->table[h].t = t;
     p->nterms++;
-    p->bytes += sizeof *t + n + 1 + 16;
     return t;
 }
 
-typedef struct add_ctx {
-    lede_pending *p;
-    uint32_t doc;
-    uint32_t count;
-} add_ctx;
-
-static int on_token(void *ctx, const lede_token *tok)
+static int fail_inverter(lede_pending *p, int rc, const char *what)
 {
-    add_ctx *a = ctx;
-    lede_pending *p = a->p;
-    pterm *t = find_term(p, tok->term, tok->term_len);
-    if (!t)
-        return LEDE_ENOMEM;
-    if (p->ntok == p->tok_cap) {
-        uint32_t cap = p->tok_cap ? p->tok_cap * 2 : 4096;
+    pthread_mutex_lock(&p->mu);
+    if (!p->rc) {
+        p->rc = rc;
+        lede_err_set(&p->err, rc, "%s: %s", what, lede_rc_text(rc));
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static void invert_slot(lede_pending *p, slot *s)
+{
+    uint32_t d = p->ndocs;
+    p->ntouched = 0;
+    p->ntok = 0;
+    if (s->ntok > p->tok_cap) {
+        uint32_t cap = p->tok_cap ? p->tok_cap : 4096;
+        while (cap < s->ntok)
+            cap *= 2;
         tok_link *fresh = realloc(p->tok, cap * sizeof *fresh);
-        if (!fresh)
-            return LEDE_ENOMEM;
+        if (!fresh) {
+            fail_inverter(p, LEDE_ENOMEM, "indexing");
+            return;
+        }
         p->tok = fresh;
         p->tok_cap = cap;
     }
-    uint32_t idx = p->ntok++;
-    p->tok[idx].pos = tok->pos;
-    p->tok[idx].next = UINT32_MAX;
-    if (t->cur_doc != a->doc) {
-        if (p->ntouched == p->touched_cap) {
-            uint32_t cap = p->touched_cap ? p->touched_cap * 2 : 1024;
-            pterm **fresh = realloc(p->touched, cap * sizeof *fresh);
-            if (!fresh)
-                return LEDE_ENOMEM;
-            p->touched = fresh;
-            p->touched_cap = cap;
+    const uint8_t *q = s->toks.p;
+    for (uint32_t k = 0; k < s->ntok; k++) {
+        uint32_t pos = lede_get_u32(q);
+        uint32_t len = q[4];
+        const char *term = (const char *)q + 5;
+        q += 5 + len;
+        pterm *t = find_term(p, term, len);
+        if (!t) {
+            fail_inverter(p, LEDE_ENOMEM, "indexing");
+            return;
         }
-        p->touched[p->ntouched++] = t;
-        t->cur_doc = a->doc;
-        t->head = t->tail = idx;
-        t->tf = 1;
-    } else {
-        p->tok[t->tail].next = idx;
-        t->tail = idx;
-        t->tf++;
+        uint32_t idx = p->ntok++;
+        p->tok[idx].pos = pos;
+        p->tok[idx].next = UINT32_MAX;
+        if (t->cur_doc != d) {
+            if (p->ntouched == p->touched_cap) {
+                uint32_t cap = p->touched_cap ? p->touched_cap * 2 : 1024;
+                pterm **fresh = realloc(p->touched, cap * sizeof *fresh);
+                if (!fresh) {
+                    fail_inverter(p, LEDE_ENOMEM, "indexing");
+                    return;
+                }
+                p->touched = fresh;
+                p->touched_cap = cap;
+            }
+            p->touched[p->ntouched++] = t;
+            t->cur_doc = d;
+            t->head = t->tail = idx;
+            t->tf = 1;
+            t->tf_title = pos < s->info.body_start;
+        } else {
+            p->tok[t->tail].next = idx;
+            t->tail = idx;
+            t->tf++;
+            t->tf_title += pos < s->info.body_start;
+        }
     }
+    for (uint32_t i = 0; i < p->ntouched; i++) {
+        pterm *t = p->touched[i];
+        lede_buf_reserve(&t->post, 10 + 5 + 5 * (size_t)t->tf);
+        lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
+        lede_buf_put_varint(&t->post, t->tf);
+        uint32_t prev = 0;
+        for (uint32_t k = t->head, first = 1; k != UINT32_MAX; k = p->tok[k].next, first = 0) {
+            uint32_t pos = p->tok[k].pos;
+            lede_buf_put_varint(&t->post, first ? pos : pos - prev);
+            prev = pos;
+        }
+        if (t->tf_title) {
+            lede_buf_put_varint(&t->tpost, t->tdf == 0 ? d : d - t->last_title_doc);
+            lede_buf_put_varint(&t->tpost, t->tf_title);
+            t->tdf++;
+            t->last_title_doc = d;
+        }
+        if (t->post.rc || t->tpost.rc) {
+            fail_inverter(p, LEDE_ENOMEM, "indexing");
+            return;
+        }
+        t->df++;
+        t->last_doc = d;
+    }
+    lede_doc doc;
+    if (lede_record_decode(s->rec.p, s->rec.len, &doc)) {
+        fail_inverter(p, LEDE_EINVAL, "encoding a stored record");
+        return;
+    }
+    lede_buf_put_u32(&p->body_start, s->info.body_start);
+    int rc = p->body_start.rc;
+    if (!rc)
+        rc = lede_seg_writer_add_doc(p->sw, &s->info, &doc.id, &doc.source, s->rec.p, s->rec.len);
+    if (rc) {
+        fail_inverter(p, rc, "adding a document to the segment");
+        return;
+    }
+    p->ndocs++;
+}
+
+/* ------------------------------------------------------------ caller */
+
+typedef struct analyze_ctx {
+    slot *s;
+    uint32_t count;
+} analyze_ctx;
+
+static int on_token(void *ctx, const lede_token *tok)
+{
+    analyze_ctx *a = ctx;
+    lede_buf *b = &a->s->toks;
+    lede_buf_reserve(b, 5 + tok->term_len);
+    if (b->rc)
+        return LEDE_ENOMEM;
+    uint8_t *o = b->p + b->len;
+    o[0] = (uint8_t)tok->pos;
+    o[1] = (uint8_t)(tok->pos >> 8);
+    o[2] = (uint8_t)(tok->pos >> 16);
+    o[3] = (uint8_t)(tok->pos >> 24);
+    o[4] = (uint8_t)tok->term_len; /* terms are at most LEDE_MAX_TERM bytes */
+    memcpy(o + 5, tok->term, tok->term_len);
+    b->len += 5 + tok->term_len;
     a->count++;
     return 0;
 }
 
 int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede_err *err)
 {
-    if (p->rc)
-        return lede_err_set(err, p->rc, "segment builder failed earlier");
     if (!doc->id.ptr || doc->id.len == 0)
         return lede_err_set(err, LEDE_EINVAL, "document without id");
-    uint32_t d = p->ndocs;
-    add_ctx a = {p, d, 0};
-    p->ntok = 0;
-    p->ntouched = 0;
+    pthread_mutex_lock(&p->mu);
+    while (p->threaded && p->count == NSLOTS && !p->rc)
+        pthread_cond_wait(&p->freed, &p->mu);
+    int rc = p->rc;
+    pthread_mutex_unlock(&p->mu);
+    if (rc)
+        return lede_err_set(err, rc, "%s", p->err.msg[0] ? p->err.msg : lede_rc_text(rc));
+    /* The slot at head is ours until count says otherwise. */
+    slot *s = &p->slots[p->head];
+    s->toks.len = 0;
+    s->rec.len = 0;
+    analyze_ctx a = {s, 0};
     uint32_t next = 0;
-    int rc = 0;
     if (doc->title.ptr)
         rc = lede_analyze(p->an, doc->title.ptr, doc->title.len, 0, on_token, &a, &next);
-    lede_doc_info info = {0};
-    info.title_len = a.count;
-    info.body_start = next + 1; /* a gap so no phrase spans title and body */
+    memset(&s->info, 0, sizeof s->info);
+    s->info.title_len = a.count;
+    s->info.body_start = next + 1; /* a gap so no phrase spans title and body */
     if (!rc && doc->body.ptr)
-        rc = lede_analyze(p->an, doc->body.ptr, doc->body.len, info.body_start, on_token, &a, NULL);
+        rc = lede_analyze(p->an, doc->body.ptr, doc->body.len, s->info.body_start, on_token, &a,
+                          NULL);
     if (rc)
-        return p->rc = lede_err_set(err, rc < 0 ? rc : LEDE_ENOMEM, "analysis failed: %s",
-                                    lede_rc_text(rc < 0 ? rc : LEDE_ENOMEM));
-    info.doc_len = a.count;
-    info.date = 0;
-    if (doc->date.ptr && doc->date.len && lede_parse_date(doc->date.ptr, doc->date.len, &info.date))
-        info.date = 0;
-    for (uint32_t i = 0; i < p->ntouched; i++) {
-        pterm *t = p->touched[i];
-        size_t before = t->post.cap;
-        lede_buf_reserve(&t->post, 10 + 5 + 5 * (size_t)t->tf);
-        lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
-        lede_buf_put_varint(&t->post, t->tf);
-        uint32_t prev = 0, first = 1;
-        for (uint32_t k = t->head; k != UINT32_MAX; k = p->tok[k].next) {
-            uint32_t pos = p->tok[k].pos;
-            lede_buf_put_varint(&t->post, first ? pos : pos - prev);
-            prev = pos;
-            first = 0;
-        }
-        if (t->post.rc)
-            return p->rc = lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
-        p->bytes += t->post.cap - before;
-        t->df++;
-        t->last_doc = d;
+        return lede_err_set(err, rc < 0 ? rc : LEDE_ENOMEM, "analysis failed: %s",
+                            lede_rc_text(rc < 0 ? rc : LEDE_ENOMEM));
+    s->ntok = a.count;
+    s->info.doc_len = a.count;
+    if (doc->date.ptr && doc->date.len && lede_parse_date(doc->date.ptr, doc->date.len, &s->info.date))
+        s->info.date = 0;
+    lede_record_encode(doc, &s->rec);
+    if (s->rec.rc || s->toks.rc)
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
+    /* Postings take about 3 bytes a token in memory; stored fields compress
+     * to about a quarter. */
+    p->bytes += (size_t)a.count * 3 + s->rec.len / 4 + 64;
+    if (p->threaded) {
+        pthread_mutex_lock(&p->mu);
+        p->head = (p->head + 1) % NSLOTS;
+        p->count++;
+        pthread_cond_signal(&p->filled);
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        invert_slot(p, s);
+        if (p->rc)
+            return lede_err_set(err, p->rc, "%s", p->err.msg);
     }
-    p->rec.len = 0;
-    lede_record_encode(doc, &p->rec);
-    lede_buf_put_u32(&p->body_start, info.body_start);
-    if (p->rec.rc || p->body_start.rc)
-        return p->rc = lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
-    rc = lede_seg_writer_add_doc(p->sw, &info, &doc->id, &doc->source, p->rec.p, p->rec.len);
-    if (rc)
-        return p->rc = lede_err_set(err, rc, "cannot add document: %s", lede_rc_text(rc));
-    /* Stored fields compress to roughly a quarter; count them for the budget. */
-    p->bytes += p->rec.len / 4 + 24;
-    p->ndocs++;
-    *docno = d;
+    *docno = p->submitted++;
     return LEDE_OK;
-}
-
-static int cmp_pterm(const void *a, const void *b)
-{
-    const pterm *x = *(pterm *const *)a, *y = *(pterm *const *)b;
-    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
-    return c ? c : (x->len < y->len ? -1 : x->len > y->len);
 }
 
 /* Decodes one posting from a term's stream: doc, tf and absolute positions. */
@@ -269,6 +437,8 @@ static int next_posting(const uint8_t **q, const uint8_t *end, uint32_t *doc, in
     if (lede_varint_get32(q, end, &gap) || lede_varint_get32(q, end, tf))
         return LEDE_ECORRUPT;
     *doc = first ? gap : *doc + gap;
+    if (!pos)
+        return 0;
     if (*tf > *pos_cap) {
         uint32_t cap = *pos_cap ? *pos_cap : 64;
         while (cap < *tf)
@@ -290,17 +460,25 @@ static int next_posting(const uint8_t **q, const uint8_t *end, uint32_t *doc, in
     return 0;
 }
 
+static int cmp_pterm(const void *a, const void *b)
+{
+    const pterm *x = *(pterm *const *)a, *y = *(pterm *const *)b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
 int lede_pending_flush(lede_pending *p, lede_err *err)
 {
+    stop_worker(p);
     if (p->rc)
-        return lede_err_set(err, p->rc, "segment builder failed earlier");
+        return lede_err_set(err, p->rc, "%s", p->err.msg[0] ? p->err.msg : lede_rc_text(p->rc));
     pterm **terms = malloc((p->nterms ? p->nterms : 1) * sizeof *terms);
     if (!terms)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory flushing");
     uint32_t n = 0;
     for (uint32_t i = 0; i < p->cap; i++)
-        if (p->table[i])
-            terms[n++] = p->table[i];
+        if (p->table[i].t)
+            terms[n++] = p->table[i].t;
     qsort(terms, n, sizeof *terms, cmp_pterm);
     uint32_t *pos = NULL, pos_cap = 0;
     char key[LEDE_MAX_TERM + 2];
@@ -308,40 +486,28 @@ int lede_pending_flush(lede_pending *p, lede_err *err)
     /* Title keys sort first ("\x01" is below every term byte). */
     for (uint32_t i = 0; i < n && !rc; i++) {
         pterm *t = terms[i];
-        const uint8_t *q = t->post.p, *end = q + t->post.len;
+        if (!t->tdf)
+            continue;
+        key[0] = LEDE_TITLE_KEY;
+        memcpy(key + 1, t->key, t->len);
+        rc = lede_seg_writer_begin_term(p->sw, key, t->len + 1);
+        const uint8_t *q = t->tpost.p, *end = q + t->tpost.len;
         uint32_t doc = 0, tf;
-        int begun = 0;
-        for (uint32_t k = 0; k < t->df && !rc; k++) {
-            if ((rc = next_posting(&q, end, &doc, k == 0, &tf, &pos, &pos_cap)))
-                break;
-            uint32_t body_start = lede_get_u32(p->body_start.p + 4 * (size_t)doc);
-            uint32_t in_title = 0;
-            while (in_title < tf && pos[in_title] < body_start)
-                in_title++;
-            if (!in_title)
-                continue;
-            if (!begun) {
-                key[0] = LEDE_TITLE_KEY;
-                memcpy(key + 1, t->key, t->len);
-                rc = lede_seg_writer_begin_term(p->sw, key, t->len + 1);
-                begun = 1;
-            }
-            if (!rc)
-                rc = lede_seg_writer_add_posting(p->sw, doc, in_title, NULL);
-        }
-        if (begun && !rc)
+        for (uint32_t k = 0; k < t->tdf && !rc; k++)
+            if (!(rc = next_posting(&q, end, &doc, k == 0, &tf, NULL, NULL)))
+                rc = lede_seg_writer_add_posting(p->sw, doc, tf, NULL);
+        if (!rc)
             rc = lede_seg_writer_end_term(p->sw);
+        lede_buf_free(&t->tpost);
     }
     for (uint32_t i = 0; i < n && !rc; i++) {
         pterm *t = terms[i];
         const uint8_t *q = t->post.p, *end = q + t->post.len;
         uint32_t doc = 0, tf;
         rc = lede_seg_writer_begin_term(p->sw, t->key, t->len);
-        for (uint32_t k = 0; k < t->df && !rc; k++) {
-            if ((rc = next_posting(&q, end, &doc, k == 0, &tf, &pos, &pos_cap)))
-                break;
-            rc = lede_seg_writer_add_posting(p->sw, doc, tf, pos);
-        }
+        for (uint32_t k = 0; k < t->df && !rc; k++)
+            if (!(rc = next_posting(&q, end, &doc, k == 0, &tf, &pos, &pos_cap)))
+                rc = lede_seg_writer_add_posting(p->sw, doc, tf, pos);
         if (!rc)
             rc = lede_seg_writer_end_term(p->sw);
         lede_buf_free(&t->post); /* release memory as we go */

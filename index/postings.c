@@ -125,7 +125,17 @@ static size_t block_impacts(const uint32_t *tfs, const uint32_t *lens, size_t n,
         scratch[i].tf = tfs[i];
         scratch[i].len = lens[i];
     }
-    qsort(scratch, n, sizeof *scratch, impact_cmp);
+    if (n <= 16) {
+        /* Most blocks are tiny tails: insertion sort beats qsort's overhead. */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && impact_cmp(&scratch[j], &scratch[j - 1]) < 0; j--) {
+                lede_impact t = scratch[j];
+                scratch[j] = scratch[j - 1];
+                scratch[j - 1] = t;
+            }
+    } else {
+        qsort(scratch, n, sizeof *scratch, impact_cmp);
+    }
     size_t m = 0;
     uint32_t best_len = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
