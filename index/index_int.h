@@ -176,6 +176,17 @@ int lede_seg_writer_begin_term(lede_seg_writer *w, const char *key, size_t len);
 int lede_seg_writer_add_posting(lede_seg_writer *w, uint32_t doc, uint32_t tf,
                                 const uint32_t *positions);
 int lede_seg_writer_end_term(lede_seg_writer *w);
+/* Term sinks encode a range of terms apart from the writer (one thread
+ * each); appended in key order they give the same file as begin/add/end.
+ * Every document must be added before a sink is used. */
+typedef struct lede_term_sink lede_term_sink;
+int lede_term_sink_new(const lede_seg_writer *w, lede_term_sink **out);
+int lede_term_sink_begin(lede_term_sink *k, const char *key, size_t len);
+int lede_term_sink_add(lede_term_sink *k, uint32_t doc, uint32_t tf, const uint32_t *positions);
+int lede_term_sink_end(lede_term_sink *k);
+void lede_term_sink_free(lede_term_sink *k);
+/* Appends k's terms after the writer's; k's buffers may be taken over. */
+int lede_seg_writer_append_sink(lede_seg_writer *w, lede_term_sink *k);
 /* Writes the file (sections, footer) and fsyncs it. */
 int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err);
 void lede_seg_writer_free(lede_seg_writer *w); /* removes an unfinished file */

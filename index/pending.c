@@ -467,52 +467,106 @@ static int cmp_pterm(const void *a, const void *b)
     return c ? c : (x->len < y->len ? -1 : x->len > y->len);
 }
 
+/* One key to write: a term's title postings or its title+body postings. */
+typedef struct flush_item {
+    pterm *t;
+    int title;
+} flush_item;
+
+typedef struct flush_range {
+    const flush_item *items;
+    size_t from, to;
+    lede_term_sink *sink;
+    int rc;
+} flush_range;
+
+static void *encode_range(void *arg)
+{
+    flush_range *r = arg;
+    uint32_t *pos = NULL, pos_cap = 0;
+    char key[LEDE_MAX_TERM + 2];
+    int rc = 0;
+    for (size_t i = r->from; i < r->to && !rc; i++) {
+        pterm *t = r->items[i].t;
+        int title = r->items[i].title;
+        const lede_buf *stream = title ? &t->tpost : &t->post;
+        uint32_t n = title ? t->tdf : t->df;
+        key[0] = LEDE_TITLE_KEY;
+        memcpy(key + 1, t->key, t->len);
+        rc = lede_term_sink_begin(r->sink, title ? key : key + 1, t->len + (size_t)title);
+        const uint8_t *q = stream->p, *end = q + stream->len;
+        uint32_t doc = 0, tf;
+        for (uint32_t k = 0; k < n && !rc; k++)
+            if (!(rc = next_posting(&q, end, &doc, k == 0, &tf, title ? NULL : &pos, &pos_cap)))
+                rc = lede_term_sink_add(r->sink, doc, tf, title ? NULL : pos);
+        if (!rc)
+            rc = lede_term_sink_end(r->sink);
+        /* Each stream belongs to exactly one range: release it as we go. */
+        lede_buf_free(title ? &t->tpost : &t->post);
+    }
+    free(pos);
+    r->rc = rc;
+    return NULL;
+}
+
 int lede_pending_flush(lede_pending *p, lede_err *err)
 {
     stop_worker(p);
     if (p->rc)
         return lede_err_set(err, p->rc, "%s", p->err.msg[0] ? p->err.msg : lede_rc_text(p->rc));
     pterm **terms = malloc((p->nterms ? p->nterms : 1) * sizeof *terms);
-    if (!terms)
-        return lede_err_set(err, LEDE_ENOMEM, "out of memory flushing");
+    flush_item *items = malloc(((size_t)p->nterms * 2 + 1) * sizeof *items);
+    flush_range ranges[2] = {{0}};
+    int rc = 0;
+    if (!terms || !items) {
+        rc = LEDE_ENOMEM;
+        goto done;
+    }
     uint32_t n = 0;
     for (uint32_t i = 0; i < p->cap; i++)
         if (p->table[i].t)
             terms[n++] = p->table[i].t;
     qsort(terms, n, sizeof *terms, cmp_pterm);
-    uint32_t *pos = NULL, pos_cap = 0;
-    char key[LEDE_MAX_TERM + 2];
-    int rc = 0;
     /* Title keys sort first ("\x01" is below every term byte). */
-    for (uint32_t i = 0; i < n && !rc; i++) {
-        pterm *t = terms[i];
-        if (!t->tdf)
-            continue;
-        key[0] = LEDE_TITLE_KEY;
-        memcpy(key + 1, t->key, t->len);
-        rc = lede_seg_writer_begin_term(p->sw, key, t->len + 1);
-        const uint8_t *q = t->tpost.p, *end = q + t->tpost.len;
-        uint32_t doc = 0, tf;
-        for (uint32_t k = 0; k < t->tdf && !rc; k++)
-            if (!(rc = next_posting(&q, end, &doc, k == 0, &tf, NULL, NULL)))
-                rc = lede_seg_writer_add_posting(p->sw, doc, tf, NULL);
-        if (!rc)
-            rc = lede_seg_writer_end_term(p->sw);
-        lede_buf_free(&t->tpost);
+    size_t nitems = 0;
+    uint64_t work = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (terms[i]->tdf) {
+            items[nitems++] = (flush_item){terms[i], 1};
+            work += terms[i]->tpost.len;
+        }
+    for (uint32_t i = 0; i < n; i++) {
+        items[nitems++] = (flush_item){terms[i], 0};
+        work += terms[i]->post.len;
     }
-    for (uint32_t i = 0; i < n && !rc; i++) {
-        pterm *t = terms[i];
-        const uint8_t *q = t->post.p, *end = q + t->post.len;
-        uint32_t doc = 0, tf;
-        rc = lede_seg_writer_begin_term(p->sw, t->key, t->len);
-        for (uint32_t k = 0; k < t->df && !rc; k++)
-            if (!(rc = next_posting(&q, end, &doc, k == 0, &tf, &pos, &pos_cap)))
-                rc = lede_seg_writer_add_posting(p->sw, doc, tf, pos);
-        if (!rc)
-            rc = lede_seg_writer_end_term(p->sw);
-        lede_buf_free(&t->post); /* release memory as we go */
+    /* Two ranges of about equal bytes, encoded on two threads and appended
+     * in order: the file is the same as one thread would write. */
+    size_t cut = 0;
+    for (uint64_t acc = 0; cut < nitems && acc < work / 2; cut++)
+        acc += items[cut].title ? items[cut].t->tpost.len : items[cut].t->post.len;
+    for (int r = 0; r < 2; r++) {
+        ranges[r].items = items;
+        ranges[r].from = r ? cut : 0;
+        ranges[r].to = r ? nitems : cut;
+        if (lede_term_sink_new(p->sw, &ranges[r].sink)) {
+            rc = LEDE_ENOMEM;
+            goto done;
+        }
     }
-    free(pos);
+    pthread_t helper;
+    int threaded = pthread_create(&helper, NULL, encode_range, &ranges[1]) == 0;
+    encode_range(&ranges[0]);
+    if (threaded)
+        pthread_join(helper, NULL);
+    else
+        encode_range(&ranges[1]);
+    rc = ranges[0].rc ? ranges[0].rc : ranges[1].rc;
+    for (int r = 0; r < 2 && !rc; r++)
+        rc = lede_seg_writer_append_sink(p->sw, ranges[r].sink);
+done:
+    for (int r = 0; r < 2; r++)
+        lede_term_sink_free(ranges[r].sink);
+    free(items);
     free(terms);
     if (rc)
         return p->rc = lede_err_set(err, rc, "cannot write segment: %s", lede_rc_text(rc));

@@ -54,38 +54,49 @@ typedef struct src_slot {
     uint32_t first_seen;  /* temporary ordinal */
 } src_slot;
 
+/* A term sink encodes terms (postings, positions, dictionary entries) apart
+ * from the writer, so ranges of the dictionary can be encoded on several
+ * threads and appended in order. Entries are kept as varints: key length,
+ * key, df, df_body, cf, postings offset and length, positions offset and
+ * length (offsets relative to the sink's own buffers). */
+struct lede_term_sink {
+    const lede_seg_writer *w;
+    lede_buf post, pos, entries;
+    lede_post_builder *pb;
+    char key[MAX_KEY], prev_key[MAX_KEY];
+    size_t key_len, prev_len;
+    uint32_t nterms;
+    int in_term, is_title;
+    uint32_t df, df_body, last_doc;
+    uint64_t cf;
+    int rc;
+};
+
 struct lede_seg_writer {
     char *path;
     lede_buf post, pos, dict, page_index;
     lede_buf title_len, doc_len, body_start, date, source_tmp;
     lede_buf id_strings, id_off;
     lede_docstore_writer *store;
-    lede_post_builder *pb;
+    lede_term_sink *own;      /* behind lede_seg_writer_begin_term & co */
     uint32_t ndocs, nterms, npages;
     uint64_t sum_title, sum_doc;
     /* sources: open-addressing table of distinct names */
     src_slot *src;
     uint32_t src_cap, nsrc;
-    /* current term */
-    char key[MAX_KEY], prev_key[MAX_KEY];
-    size_t key_len, prev_len;
-    int in_term, is_title;
-    uint32_t df, df_body, last_doc;
-    uint64_t cf;
+    char prev_key[MAX_KEY];   /* last key in the dictionary */
+    size_t prev_len;
     int rc;
-    lede_err err;
     int finished;
 };
 
 int lede_seg_writer_new(const char *path, lede_seg_writer **out, lede_err *err)
 {
     lede_seg_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path)) || !(w->store = lede_docstore_writer_new()) ||
-        !(w->pb = lede_post_builder_new())) {
+    if (!w || !(w->path = strdup(path)) || !(w->store = lede_docstore_writer_new())) {
         lede_seg_writer_free(w);
         return lede_err_set(err, LEDE_ENOMEM, "out of memory starting a segment");
     }
-    lede_err_clear(&w->err);
     *out = w;
     return LEDE_OK;
 }
@@ -104,7 +115,7 @@ void lede_seg_writer_free(lede_seg_writer *w)
         free(w->src[i].name);
     free(w->src);
     lede_docstore_writer_free(w->store);
-    lede_post_builder_free(w->pb);
+    lede_term_sink_free(w->own);
     free(w->path);
     free(w);
 }
@@ -184,89 +195,183 @@ int lede_seg_writer_add_doc(lede_seg_writer *w, const lede_doc_info *info, const
                    w->source_tmp.rc | w->id_off.rc | w->id_strings.rc;
 }
 
-int lede_seg_writer_begin_term(lede_seg_writer *w, const char *key, size_t len)
+int lede_term_sink_new(const lede_seg_writer *w, lede_term_sink **out)
+{
+    lede_term_sink *k = calloc(1, sizeof *k);
+    if (!k || !(k->pb = lede_post_builder_new())) {
+        free(k);
+        return LEDE_ENOMEM;
+    }
+    k->w = w;
+    *out = k;
+    return 0;
+}
+
+void lede_term_sink_free(lede_term_sink *k)
+{
+    if (!k)
+        return;
+    lede_buf_free(&k->post);
+    lede_buf_free(&k->pos);
+    lede_buf_free(&k->entries);
+    lede_post_builder_free(k->pb);
+    free(k);
+}
+
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen < blen ? -1 : alen > blen);
+}
+
+int lede_term_sink_begin(lede_term_sink *k, const char *key, size_t len)
+{
+    if (k->rc)
+        return k->rc;
+    if (len == 0 || len >= MAX_KEY || k->in_term ||
+        (k->nterms > 0 && key_cmp(key, len, k->prev_key, k->prev_len) <= 0))
+        return k->rc = LEDE_EINVAL; /* keys must strictly increase */
+    memcpy(k->key, key, len);
+    k->key_len = len;
+    k->is_title = (uint8_t)key[0] == LEDE_TITLE_KEY;
+    k->in_term = 1;
+    k->df = k->df_body = 0;
+    k->cf = 0;
+    lede_post_builder_reset(k->pb);
+    return 0;
+}
+
+int lede_term_sink_add(lede_term_sink *k, uint32_t doc, uint32_t tf, const uint32_t *positions)
+{
+    const lede_seg_writer *w = k->w;
+    if (k->rc)
+        return k->rc;
+    if (!k->in_term || doc >= w->ndocs || tf == 0 || (k->df > 0 && doc <= k->last_doc) ||
+        (!k->is_title && !positions))
+        return k->rc = LEDE_EINVAL;
+    uint32_t field_len;
+    if (k->is_title) {
+        field_len = lede_get_u32(w->title_len.p + 4 * (size_t)doc);
+    } else {
+        field_len = lede_get_u32(w->doc_len.p + 4 * (size_t)doc);
+        if (positions[tf - 1] >= lede_get_u32(w->body_start.p + 4 * (size_t)doc))
+            k->df_body++;
+    }
+    lede_post_builder_add(k->pb, doc, tf, field_len, k->is_title ? NULL : positions);
+    k->df++;
+    k->cf += tf;
+    k->last_doc = doc;
+    return 0;
+}
+
+int lede_term_sink_end(lede_term_sink *k)
+{
+    if (k->rc)
+        return k->rc;
+    if (!k->in_term)
+        return k->rc = LEDE_EINVAL;
+    k->in_term = 0;
+    if (k->df == 0)
+        return 0; /* nothing to record: a term whose every posting was dropped */
+    uint64_t post_off = k->post.len, pos_off = k->pos.len;
+    int rc = lede_post_builder_finish(k->pb, &k->post, &k->pos, !k->is_title);
+    if (rc)
+        return k->rc = rc;
+    lede_buf_put_str(&k->entries, k->key, k->key_len);
+    lede_buf_put_varint(&k->entries, k->df);
+    lede_buf_put_varint(&k->entries, k->df_body);
+    lede_buf_put_varint(&k->entries, k->cf);
+    lede_buf_put_varint(&k->entries, post_off);
+    lede_buf_put_varint(&k->entries, k->post.len - post_off);
+    lede_buf_put_varint(&k->entries, pos_off);
+    lede_buf_put_varint(&k->entries, k->pos.len - pos_off);
+    memcpy(k->prev_key, k->key, k->key_len);
+    k->prev_len = k->key_len;
+    k->nterms++;
+    return k->rc = k->entries.rc;
+}
+
+int lede_seg_writer_append_sink(lede_seg_writer *w, lede_term_sink *k)
 {
     if (w->rc)
         return w->rc;
-    if (len == 0 || len >= MAX_KEY || w->in_term)
-        return w->rc = LEDE_EINVAL;
-    if (w->nterms > 0) {
-        size_t m = len < w->prev_len ? len : w->prev_len;
-        int c = memcmp(key, w->prev_key, m);
-        if (c < 0 || (c == 0 && len <= w->prev_len))
-            return w->rc = LEDE_EINVAL; /* keys must strictly increase */
+    if (k->rc || k->in_term)
+        return w->rc = k->rc ? k->rc : LEDE_EINVAL;
+    uint64_t post_base = w->post.len, pos_base = w->pos.len;
+    /* The first sink's buffers are taken over, not copied: they can be
+     * tens of megabytes. */
+    if (w->post.len == 0 && w->pos.len == 0) {
+        lede_buf t = w->post;
+        w->post = k->post;
+        k->post = t;
+        t = w->pos;
+        w->pos = k->pos;
+        k->pos = t;
+    } else {
+        lede_buf_put(&w->post, k->post.p, k->post.len);
+        lede_buf_put(&w->pos, k->pos.p, k->pos.len);
     }
-    memcpy(w->key, key, len);
-    w->key_len = len;
-    w->is_title = (uint8_t)key[0] == LEDE_TITLE_KEY;
-    w->in_term = 1;
-    w->df = w->df_body = 0;
-    w->cf = 0;
-    lede_post_builder_reset(w->pb);
-    return 0;
+    const uint8_t *p = k->entries.p, *end = p + k->entries.len;
+    for (uint32_t i = 0; i < k->nterms; i++) {
+        uint64_t klen, v[7];
+        if (lede_varint_get(&p, end, &klen) || klen > (uint64_t)(end - p))
+            return w->rc = LEDE_EINVAL;
+        const char *key = (const char *)p;
+        p += klen;
+        for (int j = 0; j < 7; j++)
+            if (lede_varint_get(&p, end, &v[j]))
+                return w->rc = LEDE_EINVAL;
+        if (w->nterms > 0 && key_cmp(key, klen, w->prev_key, w->prev_len) <= 0)
+            return w->rc = LEDE_EINVAL;
+        size_t shared = 0;
+        if (w->nterms % PAGE_TERMS == 0) {
+            if (w->dict.len > UINT32_MAX)
+                return w->rc = LEDE_ELIMIT;
+            lede_buf_put_u32(&w->page_index, (uint32_t)w->dict.len);
+            w->npages++;
+        } else {
+            while (shared < klen && shared < w->prev_len && key[shared] == w->prev_key[shared])
+                shared++;
+        }
+        lede_buf_put_varint(&w->dict, shared);
+        lede_buf_put_str(&w->dict, key + shared, klen - shared);
+        lede_buf_put_varint(&w->dict, v[0]);
+        lede_buf_put_varint(&w->dict, v[1]);
+        lede_buf_put_varint(&w->dict, v[2]);
+        lede_buf_put_varint(&w->dict, post_base + v[3]);
+        lede_buf_put_varint(&w->dict, v[4]);
+        lede_buf_put_varint(&w->dict, pos_base + v[5]);
+        lede_buf_put_varint(&w->dict, v[6]);
+        memcpy(w->prev_key, key, klen);
+        w->prev_len = klen;
+        w->nterms++;
+    }
+    return w->rc = w->post.rc | w->pos.rc | w->dict.rc | w->page_index.rc;
+}
+
+/* The writer's own sink serves callers that encode terms on one thread. */
+static lede_term_sink *own_sink(lede_seg_writer *w)
+{
+    if (!w->own && !w->rc && lede_term_sink_new(w, &w->own))
+        w->rc = LEDE_ENOMEM;
+    return w->own;
+}
+
+int lede_seg_writer_begin_term(lede_seg_writer *w, const char *key, size_t len)
+{
+    lede_term_sink *k = own_sink(w);
+    return k ? lede_term_sink_begin(k, key, len) : w->rc;
 }
 
 int lede_seg_writer_add_posting(lede_seg_writer *w, uint32_t doc, uint32_t tf,
                                 const uint32_t *positions)
 {
-    if (w->rc)
-        return w->rc;
-    if (!w->in_term || doc >= w->ndocs || tf == 0 || (w->df > 0 && doc <= w->last_doc) ||
-        (!w->is_title && !positions))
-        return w->rc = LEDE_EINVAL;
-    const uint8_t *tl = w->title_len.p + 4 * (size_t)doc;
-    uint32_t field_len;
-    if (w->is_title) {
-        field_len = lede_get_u32(tl);
-    } else {
-        field_len = lede_get_u32(w->doc_len.p + 4 * (size_t)doc);
-        uint32_t body_start = lede_get_u32(w->body_start.p + 4 * (size_t)doc);
-        if (positions[tf - 1] >= body_start)
-            w->df_body++;
-    }
-    lede_post_builder_add(w->pb, doc, tf, field_len, w->is_title ? NULL : positions);
-    w->df++;
-    w->cf += tf;
-    w->last_doc = doc;
-    return 0;
+    return w->own ? lede_term_sink_add(w->own, doc, tf, positions) : LEDE_EINVAL;
 }
 
 int lede_seg_writer_end_term(lede_seg_writer *w)
 {
-    if (w->rc)
-        return w->rc;
-    if (!w->in_term)
-        return w->rc = LEDE_EINVAL;
-    w->in_term = 0;
-    if (w->df == 0)
-        return 0; /* nothing to record: a term whose every posting was dropped */
-    uint64_t post_off = w->post.len, pos_off = w->pos.len;
-    int rc = lede_post_builder_finish(w->pb, &w->post, &w->pos, !w->is_title);
-    if (rc)
-        return w->rc = rc;
-    size_t shared = 0;
-    if (w->nterms % PAGE_TERMS == 0) {
-        lede_buf_put_u32(&w->page_index, (uint32_t)w->dict.len);
-        w->npages++;
-        if (w->dict.len > UINT32_MAX)
-            return w->rc = LEDE_ELIMIT;
-    } else {
-        while (shared < w->key_len && shared < w->prev_len && w->key[shared] == w->prev_key[shared])
-            shared++;
-    }
-    lede_buf_put_varint(&w->dict, shared);
-    lede_buf_put_str(&w->dict, w->key + shared, w->key_len - shared);
-    lede_buf_put_varint(&w->dict, w->df);
-    lede_buf_put_varint(&w->dict, w->df_body);
-    lede_buf_put_varint(&w->dict, w->cf);
-    lede_buf_put_varint(&w->dict, post_off);
-    lede_buf_put_varint(&w->dict, w->post.len - post_off);
-    lede_buf_put_varint(&w->dict, pos_off);
-    lede_buf_put_varint(&w->dict, w->pos.len - pos_off);
-    memcpy(w->prev_key, w->key, w->key_len);
-    w->prev_len = w->key_len;
-    w->nterms++;
-    return w->rc = w->dict.rc | w->page_index.rc;
+    return w->own ? lede_term_sink_end(w->own) : LEDE_EINVAL;
 }
 
 static int cmp_src(const void *a, const void *b)
@@ -313,9 +418,11 @@ static int write_all(int fd, const void *p, size_t n)
 
 int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err)
 {
-    if (w->rc || w->in_term)
-        return lede_err_set(err, w->rc ? w->rc : LEDE_EINVAL, "segment writer misused or out of memory (%s)",
-                            lede_rc_text(w->rc ? w->rc : LEDE_EINVAL));
+    if (w->own && w->own->nterms + w->own->in_term > 0)
+        lede_seg_writer_append_sink(w, w->own);
+    if (w->rc)
+        return lede_err_set(err, w->rc, "segment writer misused or out of memory (%s)",
+                            lede_rc_text(w->rc));
     lede_buf sec[SEC_COUNT] = {{0}};
     int rc = LEDE_OK;
     /* docs: source ordinals renumbered in sorted order */
@@ -648,12 +755,6 @@ static const uint8_t *page_start(const lede_segment *s, uint32_t page)
 static const uint8_t *page_end(const lede_segment *s, uint32_t page)
 {
     return page + 1 < s->npages ? page_start(s, page + 1) : s->page_index;
-}
-
-static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    return c ? c : (alen < blen ? -1 : alen > blen);
 }
 
 /* The last page whose first key is <= key (0 if none). */
