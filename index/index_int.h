@@ -278,11 +278,12 @@ typedef struct lede_cursor {
     uint32_t block_n;            /* postings in the current block */
     uint32_t i;                  /* index in the block */
     int decoded;                 /* docs/tfs of `block` decoded */
-    int pos_decoded;
     uint32_t docs[LEDE_BLOCK], tfs[LEDE_BLOCK];
-    uint32_t *pos_buf;           /* decoded positions of the block (absolute) */
+    uint32_t *pos_buf;           /* positions of the current doc (absolute) */
     uint32_t pos_cap;
-    uint32_t pos_start[LEDE_BLOCK + 1];
+    uint32_t pos_start[LEDE_BLOCK + 1]; /* index of each doc's first position in the block */
+    const uint8_t *chunk_p;      /* a position chunk of the block, NULL = its start */
+    uint32_t chunk_idx;          /* which chunk chunk_p points at */
     /* skip data */
     uint32_t *last_doc;          /* per block */
     uint64_t *doc_off, *pos_off; /* per block, relative offsets */

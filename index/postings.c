@@ -238,6 +238,8 @@ int lede_cursor_open(lede_cursor *c, const lede_segment *seg, const lede_term_en
     memset(c, 0, offsetof(lede_cursor, docs));
     c->pos_buf = NULL;
     c->pos_cap = 0;
+    c->chunk_p = NULL;
+    c->chunk_idx = 0;
     c->last_doc = NULL;
     c->doc_off = c->pos_off = NULL;
     c->block_max = NULL;
@@ -338,9 +340,17 @@ static int decode_block(lede_cursor *c)
     }
     if (c->docs[n - 1] != c->last_doc[b])
         return LEDE_ECORRUPT;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        c->pos_start[i] = (uint32_t)total;
+        total += c->tfs[i];
+    }
+    if (total >= UINT32_MAX / 2)
+        return LEDE_ECORRUPT;
+    c->pos_start[n] = (uint32_t)total;
     c->block_n = n;
     c->decoded = 1;
-    c->pos_decoded = 0;
+    c->chunk_p = NULL;
     return LEDE_OK;
 }
 
@@ -406,63 +416,72 @@ uint32_t lede_cursor_tf(lede_cursor *c)
     return c->doc == LEDE_NO_DOC ? 0 : c->tfs[c->i];
 }
 
-static int decode_positions(lede_cursor *c)
-{
-    uint32_t b = c->block;
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < c->block_n; i++) {
-        c->pos_start[i] = (uint32_t)total;
-        total += c->tfs[i];
-    }
-    if (total > (uint64_t)UINT32_MAX / 2)
-        return LEDE_ECORRUPT;
-    c->pos_start[c->block_n] = (uint32_t)total;
-    if (total > c->pos_cap) {
-        uint32_t cap = c->pos_cap ? c->pos_cap : 256;
-        while (cap < total)
-            cap *= 2;
-        uint32_t *buf = lede_arena_alloc(c->arena, (size_t)cap * sizeof *buf);
-        if (!buf)
-            return LEDE_ENOMEM;
-        c->pos_buf = buf;
-        c->pos_cap = cap;
-    }
-    const uint8_t *p = c->pos + c->pos_off[b];
-    const uint8_t *end = c->pos + c->pos_off[b + 1];
-    for (uint64_t k = 0; k < total; k += LEDE_BLOCK) {
-        size_t n = total - k < LEDE_BLOCK ? total - k : LEDE_BLOCK;
-        if (lede_unpack(&p, end, c->pos_buf + k, n))
-            return LEDE_ECORRUPT;
-    }
-    if (p != end)
-        return LEDE_ECORRUPT;
-    for (uint32_t i = 0; i < c->block_n; i++) {
-        uint64_t prev = 0;
-        for (uint32_t j = c->pos_start[i]; j < c->pos_start[i + 1]; j++) {
-            uint64_t v = j == c->pos_start[i] ? c->pos_buf[j] : prev + 1 + c->pos_buf[j];
-            if (v >= UINT32_MAX)
-                return LEDE_ECORRUPT;
-            c->pos_buf[j] = (uint32_t)v;
-            prev = v;
-        }
-    }
-    c->pos_decoded = 1;
-    return LEDE_OK;
-}
-
+/* Positions are decoded for one document at a time: chunks before it are
+ * skipped by their width byte alone, so checking a phrase in one document
+ * of a frequent term's block does not decode the whole block. */
 const uint32_t *lede_cursor_positions(lede_cursor *c, uint32_t *n)
 {
     *n = 0;
     if (c->doc == LEDE_NO_DOC || c->rc)
         return NULL;
-    if (c->pos_off[c->block + 1] == c->pos_off[c->block]) {
-        cursor_fail(c);
-        return NULL;
+    uint32_t b = c->block;
+    const uint8_t *start = c->pos + c->pos_off[b], *end = c->pos + c->pos_off[b + 1];
+    uint32_t first = c->pos_start[c->i], tf = c->tfs[c->i];
+    uint32_t total = c->pos_start[c->block_n];
+    uint32_t k0 = first / LEDE_BLOCK, k1 = (first + tf - 1) / LEDE_BLOCK;
+    if (start == end)
+        goto corrupt;
+    if (!c->chunk_p || c->chunk_idx > k0) {
+        c->chunk_p = start;
+        c->chunk_idx = 0;
     }
-    if (!c->pos_decoded && decode_positions(c)) {
-        cursor_fail(c);
-        return NULL;
+    while (c->chunk_idx < k0) {
+        uint32_t cnt = total - c->chunk_idx * LEDE_BLOCK;
+        if (cnt > LEDE_BLOCK)
+            cnt = LEDE_BLOCK;
+        if (c->chunk_p >= end || *c->chunk_p > 32)
+            goto corrupt;
+        size_t size = 1 + ((size_t)cnt * *c->chunk_p + 7) / 8;
+        if ((size_t)(end - c->chunk_p) < size)
+            goto corrupt;
+        c->chunk_p += size;
+        c->chunk_idx++;
     }
-    *n = c->tfs[c->i];
-    return c->pos_buf + c->pos_start[c->i];
+    uint32_t need = (k1 - k0 + 1) * LEDE_BLOCK;
+    if (need > c->pos_cap) {
+        uint32_t cap = c->pos_cap ? c->pos_cap : 256;
+        while (cap < need)
+            cap *= 2;
+        uint32_t *buf = lede_arena_alloc(c->arena, (size_t)cap * sizeof *buf);
+        if (!buf)
+            goto corrupt;
+        c->pos_buf = buf;
+        c->pos_cap = cap;
+    }
+    const uint8_t *q = c->chunk_p;
+    for (uint32_t k = k0; k <= k1; k++) {
+        uint32_t cnt = total - k * LEDE_BLOCK;
+        if (cnt > LEDE_BLOCK)
+            cnt = LEDE_BLOCK;
+        if (k == k1) {
+            c->chunk_p = q; /* the next document starts in this chunk or later */
+            c->chunk_idx = k1;
+        }
+        if (lede_unpack(&q, end, c->pos_buf + (k - k0) * LEDE_BLOCK, cnt))
+            goto corrupt;
+    }
+    uint32_t *out = c->pos_buf + (first - k0 * LEDE_BLOCK);
+    uint64_t prev = 0;
+    for (uint32_t j = 0; j < tf; j++) {
+        uint64_t v = j == 0 ? out[j] : prev + 1 + out[j];
+        if (v >= UINT32_MAX)
+            goto corrupt;
+        out[j] = (uint32_t)v;
+        prev = v;
+    }
+    *n = tf;
+    return out;
+corrupt:
+    cursor_fail(c);
+    return NULL;
 }
