@@ -144,6 +144,18 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
               (int)id.len, id.ptr);
     else if (!d.id.ptr || d.id.len != id.len || memcmp(d.id.ptr, id.ptr, id.len))
         fault(chk, "%s: id index disagrees with stored document %u", seg->path, doc);
+    int32_t date = 0;
+    if (d.date.ptr && d.date.len && lede_parse_date(d.date.ptr, d.date.len, &date))
+        date = 0;
+    uint32_t ord = lede_segment_doc_source(seg, doc);
+    const char *source = ord ? seg->sources[ord - 1] : NULL;
+    int source_ok = (!d.source.ptr || d.source.len == 0)
+                        ? ord == 0
+                        : source && strlen(source) == d.source.len &&
+                              memcmp(source, d.source.ptr, d.source.len) == 0;
+    if (date != info.date || !source_ok)
+        fault(chk, "%s: date or source column of document \"%.*s\" disagrees with its text",
+              seg->path, (int)id.len, id.ptr);
     for (uint32_t i = 0; i < dt->n; i++)
         dt->order[i] = i;
     qsort_r(dt->order, dt->n, sizeof *dt->order, by_term_pos, dt);

@@ -382,6 +382,7 @@ struct lede_index {
     lede_snap_seg *segs;
     uint64_t ndocs_total;    /* including deleted */
     uint64_t N;              /* live documents */
+    uint64_t N_stats;        /* documents counted by BM25 statistics (deleted ones too) */
     double avgdl, avg_title, avg_body;
     lede_analyzer_opts an_opts;
     char *stopwords_path;

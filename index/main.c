@@ -27,18 +27,19 @@ static const char usage_text[] =
     "  delete DIR ID...\n"
     "  merge DIR\n"
     "  search DIR QUERY [-k N] [--offset N] [--explain] [--exhaustive] [--plain]\n"
-    "         [--k1 X] [--b X]\n"
+    "         [--k1 X] [--b X] [--] (a QUERY may start with '-')\n"
     "  search DIR --queries FILE [-k N] [--exhaustive] [--plain]\n"
     "  stats DIR\n"
     "  check DIR\n"
     "  analyze TEXT\n"
     "  --help, --version\n";
 
+/* One line: what was wrong, and where to read more. */
 static int usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "lede-index: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage_text);
+    fprintf(stderr, " (see lede-index --help)\n");
     return EXIT_USAGE;
 }
 
@@ -237,8 +238,8 @@ static int cmd_build(int argc, char **argv, int create)
     lede_writer_counts(w, &added, &replaced);
     lede_writer_free(w);
     if (rc) {
-        fprintf(stderr, "lede-index: %s\n", err.msg[0] ? err.msg : lede_rc_text(rc));
-        fprintf(stderr, "lede-index: nothing was published; %s is unchanged\n", dir);
+        fprintf(stderr, "lede-index: %s; nothing was published, %s is unchanged\n",
+                err.msg[0] ? err.msg : lede_rc_text(rc), dir);
         return EXIT_RUNTIME;
     }
     if (!quiet) {
@@ -381,10 +382,18 @@ static int cmd_search(int argc, char **argv)
         return usage("search needs an index directory and a query (or --queries FILE)", "");
     lede_search_opts so = {0};
     const char *queries = NULL, *query = NULL;
+    int options_done = 0;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         unsigned long v;
-        if (!strcmp(a, "-k") && i + 1 < argc) {
+        if (options_done || (a[0] == '-' && a[1] != '-' && strcmp(a, "-k") != 0)) {
+            /* "-football" is a query (an excluded word), not an option. */
+            if (query)
+                return usage("more than one query given: '%s' (quote the query)", a);
+            query = a;
+        } else if (!strcmp(a, "--")) {
+            options_done = 1;
+        } else if (!strcmp(a, "-k") && i + 1 < argc) {
             if (parse_uint(argv[++i], 100000, &v) || v == 0)
                 return usage("-k takes a number from 1 to 100000, not '%s'", argv[i]);
             so.k = (uint32_t)v;
@@ -407,7 +416,7 @@ static int cmd_search(int argc, char **argv)
             so.plain = 1;
         } else if (!strcmp(a, "--queries") && i + 1 < argc) {
             queries = argv[++i];
-        } else if (a[0] == '-' && a[1] && !query) {
+        } else if (a[0] == '-' && a[1]) {
             return usage("unknown option '%s'", a);
         } else if (!query) {
             query = a;

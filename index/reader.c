@@ -65,19 +65,20 @@ int lede_index_open(const char *dir, lede_index **out, lede_err *err)
             goto fail;
         ss->base = ix->ndocs_total;
         ix->ndocs_total += ss->seg->ndocs;
-        for (uint32_t d = 0; d < ss->seg->ndocs; d++) {
-            if (lede_is_deleted(ss, d))
-                continue;
-            lede_doc_info di = lede_segment_doc(ss->seg, d);
-            ix->N++;
-            sum_doc += di.doc_len;
-            sum_title += di.title_len;
-        }
+        /* Scoring statistics count every document still in a segment,
+         * deleted or not, as df does (Lucene's choice): df can then never
+         * exceed N, and a merge that purges deletions is the only thing
+         * that moves them. */
+        for (uint32_t d = 0; d < ss->seg->ndocs; d++)
+            ix->N += !lede_is_deleted(ss, d);
+        sum_doc += ss->seg->sum_doc_len;
+        sum_title += ss->seg->sum_title_len;
     }
-    if (ix->N) {
-        ix->avgdl = (double)sum_doc / (double)ix->N;
-        ix->avg_title = (double)sum_title / (double)ix->N;
-        ix->avg_body = (double)(sum_doc - sum_title) / (double)ix->N;
+    ix->N_stats = ix->ndocs_total;
+    if (ix->ndocs_total) {
+        ix->avgdl = (double)sum_doc / (double)ix->ndocs_total;
+        ix->avg_title = (double)sum_title / (double)ix->ndocs_total;
+        ix->avg_body = (double)(sum_doc - sum_title) / (double)ix->ndocs_total;
     }
     /* Guard the length normalisations against empty fields everywhere. */
     if (ix->avgdl <= 0)

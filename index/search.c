@@ -177,7 +177,8 @@ static int expand_prefix(query_ctx *qc, lede_qnode *q)
     }
     if (p.rc)
         return p.rc;
-    qsort(p.terms, p.n, sizeof *p.terms, by_df_desc);
+    if (p.n > 1)
+        qsort(p.terms, p.n, sizeof *p.terms, by_df_desc);
     uint32_t n = p.n < MAX_PREFIX_TERMS ? p.n : MAX_PREFIX_TERMS;
     lede_qnode **kids = lede_arena_zalloc(qc->a, (n ? n : 1) * sizeof *kids);
     if (!kids)
@@ -317,7 +318,7 @@ static int copy_explain(const explain_ctx *e, const lede_index *ix, uint32_t doc
     lede_explain *x = calloc(1, size);
     if (!x)
         return LEDE_ENOMEM;
-    x->N = ix->N;
+    x->N = ix->N_stats;
     x->avgdl = ix->avgdl;
     x->doc_len = doc_len;
     x->nterms = e->n;
@@ -378,7 +379,7 @@ int lede_search(lede_index *ix, const lede_search_opts *opts, lede_results **out
     lede_qnode *q;
     if ((rc = lede_qparse(a, an, opts->query, strlen(opts->query), opts->plain, &q, err)))
         goto done;
-    query_ctx qc = {ix, a, (double)ix->N};
+    query_ctx qc = {ix, a, (double)ix->N_stats};
     if ((rc = prepare(&qc, q))) {
         lede_err_set(err, rc, "cannot read the index: %s", lede_rc_text(rc));
         goto done;

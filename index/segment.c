@@ -680,6 +680,10 @@ int lede_segment_open(const char *path, lede_segment **out, lede_err *err)
         rc = seg_fail(err, path, "not a lede segment (bad magic; truncated?)");
         goto fail;
     }
+    if (lede_get_u32(m + 12) != 0) {
+        rc = seg_fail(err, path, "bad header (reserved bytes are not zero)");
+        goto fail;
+    }
     if (lede_get_u32(m + 8) != LEDE_SEG_VERSION || lede_get_u32(f + SEC_COUNT * 20 + 8) != LEDE_SEG_VERSION) {
         rc = lede_err_set(err, LEDE_EVERSION, "%s: segment format version %u, this lede reads %u",
                           path, lede_get_u32(m + 8), LEDE_SEG_VERSION);
