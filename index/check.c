@@ -31,11 +31,88 @@ static void fault(checker *c, const char *fmt, ...)
         c->report(c->ctx, line);
 }
 
+/* Every key of a segment with its entry, so the per-document pass looks
+ * terms up in O(1); terms longer than one block keep one cursor for the
+ * whole pass (documents come in increasing order), instead of decoding
+ * their skip data again for every document. */
+typedef struct term_slot {
+    const char *key;
+    size_t len;
+    lede_term_entry e;
+    lede_cursor *cursor;
+} term_slot;
+
+typedef struct term_table {
+    term_slot *slots;
+    size_t cap, n;
+    lede_arena *keep;     /* keys and long-lived cursors */
+} term_table;
+
+static uint64_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
+    return h;
+}
+
+static int table_put(term_table *t, const char *key, size_t len, const lede_term_entry *e)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        term_slot *fresh = calloc(cap, sizeof *fresh);
+        if (!fresh)
+            return LEDE_ENOMEM;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i].key)
+                continue;
+            size_t h = key_hash(t->slots[i].key, t->slots[i].len) & (cap - 1);
+            while (fresh[h].key)
+                h = (h + 1) & (cap - 1);
+            fresh[h] = t->slots[i];
+        }
+        free(t->slots);
+        t->slots = fresh;
+        t->cap = cap;
+    }
+    size_t h = key_hash(key, len) & (t->cap - 1);
+    while (t->slots[h].key)
+        h = (h + 1) & (t->cap - 1);
+    char *copy = lede_arena_strndup(t->keep, key, len);
+    if (!copy)
+        return LEDE_ENOMEM;
+    t->slots[h].key = copy;
+    t->slots[h].len = len;
+    t->slots[h].e = *e;
+    t->slots[h].cursor = NULL;
+    t->n++;
+    return 0;
+}
+
+static term_slot *table_get(term_table *t, const char *key, size_t len)
+{
+    if (!t->cap)
+        return NULL;
+    size_t h = key_hash(key, len) & (t->cap - 1);
+    for (; t->slots[h].key; h = (h + 1) & (t->cap - 1))
+        if (t->slots[h].len == len && memcmp(t->slots[h].key, key, len) == 0)
+            return &t->slots[h];
+    return NULL;
+}
+
+static void table_clear(term_table *t)
+{
+    free(t->slots);
+    lede_arena_free(t->keep);
+    memset(t, 0, sizeof *t);
+}
+
 /* Decodes every posting list of the segment; counts postings per field. */
 typedef struct walk_ctx {
     checker *chk;
     const lede_segment *seg;
     lede_arena *a;
+    term_table *table;
     uint64_t all_postings, title_postings;
     uint64_t faults_before;
 } walk_ctx;
@@ -71,7 +148,7 @@ static int walk_term(void *ctx, const char *key, size_t len, const lede_term_ent
     else
         w->all_postings += count;
     lede_arena_reset(w->a);
-    return 0;
+    return table_put(w->table, key, len, e);
 }
 
 /* Re-analysis of one document, compared with the postings. */
@@ -116,7 +193,8 @@ static int by_term_pos(const void *x, const void *y, void *ctx)
 }
 
 static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, uint32_t doc,
-                     doc_terms *dt, lede_arena *a, uint64_t *all, uint64_t *title)
+                     doc_terms *dt, lede_arena *a, term_table *table, uint64_t *all,
+                     uint64_t *title)
 {
     lede_buf rec = {0};
     lede_err err;
@@ -179,23 +257,33 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
             size_t klen = strlen(dt->terms[i]);
             key[0] = LEDE_TITLE_KEY;
             memcpy(key + 1, dt->terms[i], klen);
-            lede_term_entry e;
-            lede_cursor c;
+            lede_cursor local, *cp = &local;
             const char *k = field ? key : key + 1;
             size_t kl = field ? klen + 1 : klen;
-            if (lede_segment_lookup(seg, k, kl, &e) || lede_cursor_open(&c, seg, &e, a)) {
+            term_slot *ts = table_get(table, k, kl);
+            int bad = !ts;
+            if (ts && ts->e.df > LEDE_BLOCK) {
+                if (!ts->cursor) {
+                    ts->cursor = lede_arena_alloc(table->keep, sizeof *ts->cursor);
+                    bad = !ts->cursor || lede_cursor_open(ts->cursor, seg, &ts->e, table->keep);
+                }
+                cp = ts->cursor;
+            } else if (ts) {
+                bad = lede_cursor_open(&local, seg, &ts->e, a) != 0;
+            }
+            if (bad) {
                 fault(chk, "%s: term \"%s\" of document \"%.*s\" is missing", seg->path,
                       dt->terms[i], (int)id.len, id.ptr);
                 continue;
             }
-            lede_cursor_next_geq(&c, doc);
+            lede_cursor_next_geq(cp, doc);
             uint32_t expect = field ? tf_title : tf;
-            if (c.doc != doc || lede_cursor_tf(&c) != expect) {
+            if (cp->doc != doc || lede_cursor_tf(cp) != expect) {
                 fault(chk, "%s: posting of \"%s\" in document \"%.*s\" is wrong", seg->path,
                       dt->terms[i], (int)id.len, id.ptr);
             } else if (!field) {
                 uint32_t n;
-                const uint32_t *pos = lede_cursor_positions(&c, &n);
+                const uint32_t *pos = lede_cursor_positions(cp, &n);
                 if (!pos || n != tf || memcmp(pos, want, tf * sizeof *pos))
                     fault(chk, "%s: positions of \"%s\" in document \"%.*s\" are wrong", seg->path,
                           dt->terms[i], (int)id.len, id.ptr);
@@ -236,17 +324,31 @@ int lede_index_check(const char *dir, lede_report_fn report, void *ctx, lede_err
             fault(&chk, "%s", verr.msg);
             continue;
         }
-        walk_ctx w = {&chk, seg, a, 0, 0, chk.faults};
-        if (lede_segment_scan(seg, "", 0, walk_term, &w))
+        term_table table = {0};
+        if (!(table.keep = lede_arena_new(1 << 20))) {
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+            goto out;
+        }
+        walk_ctx w = {&chk, seg, a, &table, 0, 0, chk.faults};
+        int scan = lede_segment_scan(seg, "", 0, walk_term, &w);
+        if (scan == LEDE_ENOMEM) {
+            table_clear(&table);
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (scan)
             fault(&chk, "%s: dictionary cannot be read to its end", seg->path);
-        if (chk.faults != w.faults_before)
+        if (chk.faults != w.faults_before) {
+            table_clear(&table);
             continue; /* the re-analysis would only repeat these faults */
+        }
         uint64_t all = 0, title = 0;
-        for (uint32_t d = 0; d < seg->ndocs; d++)
-            if (check_doc(&chk, seg, an, d, &dt, a, &all, &title)) {
+        for (uint32_t d = 0; d < seg->ndocs && !rc; d++)
+            if (check_doc(&chk, seg, an, d, &dt, a, &table, &all, &title))
                 rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
-                goto out;
-            }
+        table_clear(&table);
+        if (rc)
+            goto out;
         if (all != w.all_postings || title != w.title_postings)
             fault(&chk, "%s: the index holds %llu postings its text does not explain", seg->path,
                   (unsigned long long)((w.all_postings + w.title_postings) - (all + title)));
