@@ -40,6 +40,16 @@ static inline uint32_t u32_at(const uint8_t *arr, uint32_t doc)
     return lede_get_u32(arr + 4 * (size_t)doc);
 }
 
+/* The length BM25 normalises by: the field's own length. */
+static inline uint32_t field_len(const lede_segment *seg, uint32_t doc, int field)
+{
+    if (field == LEDE_FIELD_ALL)
+        return u32_at(seg->doc_len, doc);
+    if (field == LEDE_FIELD_TITLE)
+        return u32_at(seg->title_len, doc);
+    return u32_at(seg->doc_len, doc) - u32_at(seg->title_len, doc);
+}
+
 /* ------------------------------------------------------------ empty */
 
 static void empty_advance(lede_qit *it, uint32_t target)
@@ -201,15 +211,7 @@ static void body_term_advance(lede_qit *it, uint32_t target)
 static double term_score(lede_qit *it)
 {
     term_it *t = (term_it *)it;
-    uint32_t doc = it->doc;
-    uint32_t len;
-    if (t->field == LEDE_FIELD_ALL)
-        len = u32_at(t->seg->doc_len, doc);
-    else if (t->field == LEDE_FIELD_TITLE)
-        len = u32_at(t->seg->title_len, doc);
-    else
-        len = u32_at(t->seg->doc_len, doc) - u32_at(t->seg->title_len, doc);
-    return bm25(t->sc, t->w, t->tf, len, t->field);
+    return bm25(t->sc, t->w, t->tf, field_len(t->seg, it->doc, t->field), t->field);
 }
 
 static double term_bound(lede_qit *it, uint32_t target, uint32_t *upto)
@@ -344,15 +346,7 @@ again:
 static double phrase_score(lede_qit *it)
 {
     phrase_it *p = (phrase_it *)it;
-    uint32_t doc = it->doc;
-    uint32_t len;
-    if (p->field == LEDE_FIELD_ALL)
-        len = u32_at(p->seg->doc_len, doc);
-    else if (p->field == LEDE_FIELD_TITLE)
-        len = u32_at(p->seg->title_len, doc);
-    else
-        len = u32_at(p->seg->doc_len, doc) - u32_at(p->seg->title_len, doc);
-    return bm25(p->sc, p->w, p->freq, len, p->field);
+    return bm25(p->sc, p->w, p->freq, field_len(p->seg, it->doc, p->field), p->field);
 }
 
 static double phrase_bound(lede_qit *it, uint32_t target, uint32_t *upto)
