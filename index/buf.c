@@ -6,7 +6,7 @@
 
 #include "index_int.h"
 
-void lede_buf_reserve(lede_buf *b, size_t extra)
+void lede_buf_grow(lede_buf *b, size_t extra)
 {
     if (b->rc)
         return;
@@ -43,14 +43,6 @@ void lede_buf_put(lede_buf *b, const void *data, size_t n)
 void lede_buf_putc(lede_buf *b, uint8_t c)
 {
     lede_buf_put(b, &c, 1);
-}
-
-void lede_buf_put_varint(lede_buf *b, uint64_t v)
-{
-    lede_buf_reserve(b, 10);
-    if (b->rc)
-        return;
-    b->len += lede_varint_put(b->p + b->len, v);
 }
 
 void lede_buf_put_u32(lede_buf *b, uint32_t v)

@@ -38,10 +38,15 @@ typedef struct lede_buf {
     size_t len, cap;
     int rc;
 } lede_buf;
-void lede_buf_reserve(lede_buf *b, size_t extra);
+void lede_buf_grow(lede_buf *b, size_t extra);              /* the slow path of reserve */
+static inline void lede_buf_reserve(lede_buf *b, size_t extra)
+{
+    if (b->cap - b->len < extra || b->rc)
+        lede_buf_grow(b, extra);
+}
 void lede_buf_put(lede_buf *b, const void *data, size_t n);
 void lede_buf_putc(lede_buf *b, uint8_t c);
-void lede_buf_put_varint(lede_buf *b, uint64_t v);
+static inline void lede_buf_put_varint(lede_buf *b, uint64_t v);
 void lede_buf_put_u32(lede_buf *b, uint32_t v);            /* little-endian */
 void lede_buf_put_u64(lede_buf *b, uint64_t v);
 void lede_buf_put_str(lede_buf *b, const char *s, size_t n); /* varint length + bytes */
@@ -53,7 +58,16 @@ void lede_buf_free(lede_buf *b);
  * Every decoder takes (pointer, end), advances the pointer, and returns
  * LEDE_ECORRUPT rather than read past end. */
 #define LEDE_BLOCK 128
-size_t lede_varint_put(uint8_t *out, uint64_t v);          /* at most 10 bytes */
+static inline size_t lede_varint_put(uint8_t *out, uint64_t v) /* at most 10 bytes */
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
 int lede_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v);
 int lede_varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v);
 size_t lede_pack_bound(size_t n);                           /* max bytes of lede_pack */
@@ -68,6 +82,14 @@ static inline uint64_t lede_get_u64(const uint8_t *p)
     return (uint64_t)lede_get_u32(p) | (uint64_t)lede_get_u32(p + 4) << 32;
 }
 uint32_t lede_crc32c(uint32_t crc, const void *data, size_t n);
+
+static inline void lede_buf_put_varint(lede_buf *b, uint64_t v)
+{
+    lede_buf_reserve(b, 10);
+    if (b->rc)
+        return;
+    b->len += lede_varint_put(b->p + b->len, v);
+}
 
 /* ======================================================= qparse.c
  * Query string -> AST, allocated in an arena. Terms are analyzed with the

@@ -1,8 +1,10 @@
 /* pending.c: the in-memory inverted index of one segment being built, and
  * the two-stage pipeline that fills it. The caller's thread analyzes each
- * document (tokenizing and stemming are the costliest part of indexing) and
- * hands the tokens through a small ring of slots to an inverter thread,
- * which appends postings and streams the document into the segment writer
+ * document and inverts it locally (its distinct terms, each with tf and its
+ * positions already varint-encoded, grouped through a small per-document
+ * hash table that stays in cache); a ring of slots hands that to the
+ * inverter thread, which only appends each distinct term's bytes to the
+ * term's postings and streams the document into the segment writer
  * (lengths, columns, compressed stored fields). Document numbers are given
  * in submission order, so the result does not depend on thread timing.
  *
@@ -27,8 +29,6 @@ typedef struct pterm {
     uint32_t tdf, last_title_doc;
     lede_buf post;          /* doc gap, tf, position gaps */
     lede_buf tpost;         /* title field: doc gap, tf */
-    uint32_t cur_doc;       /* doc of the chain below, or LEDE_NO_DOC */
-    uint32_t head, tail, tf, tf_title;
 } pterm;
 
 typedef struct hslot {
@@ -36,14 +36,21 @@ typedef struct hslot {
     pterm *t;
 } hslot;
 
-typedef struct tok_link {
+/* Caller side: one token of the document being analyzed, and one distinct term. */
+typedef struct ctok {
     uint32_t pos, next;
-} tok_link;
+} ctok;
+
+typedef struct cterm {
+    uint32_t hash, off, len;   /* term bytes at ctext + off */
+    uint32_t head, tail, tf, tf_title;
+} cterm;
 
 /* One analyzed document on its way to the inverter. */
 typedef struct slot {
-    lede_buf toks;          /* per token: u32 position, u8 length, bytes */
-    uint32_t ntok;
+    lede_buf terms;         /* per distinct term: u32 hash, u8 length, bytes, varint tf,
+                               varint title tf, u32 n, n bytes of position varints */
+    uint32_t nterms;
     lede_buf rec;           /* the stored record */
     lede_doc_info info;
 } slot;
@@ -56,12 +63,15 @@ struct lede_pending {
     hslot *table;
     uint32_t cap, nterms;
     uint32_t ndocs;         /* inverted */
-    tok_link *tok;
-    uint32_t ntok, tok_cap;
-    pterm **touched;
-    uint32_t ntouched, touched_cap;
     lede_buf body_start;
-    /* caller state */
+    /* caller state: the current document's tokens grouped by term */
+    lede_buf ctext;         /* term bytes of the document's tokens */
+    struct ctok *ctok;
+    uint32_t nctok, ctok_cap;
+    struct cterm *cterm;
+    uint32_t ncterm, cterm_cap;
+    uint32_t *ltab, *lgen;  /* open addressing: cterm index per slot, valid if lgen == gen */
+    uint32_t lcap, gen;
     uint32_t submitted;
     size_t bytes;           /* estimate of memory held, for the budget */
     /* pipeline */
@@ -170,13 +180,16 @@ void lede_pending_free(lede_pending *p)
             lede_buf_free(&p->table[i].t->tpost);
         }
     for (int i = 0; i < NSLOTS; i++) {
-        lede_buf_free(&p->slots[i].toks);
+        lede_buf_free(&p->slots[i].terms);
         lede_buf_free(&p->slots[i].rec);
     }
     free(p->table);
     lede_arena_free(p->keys);
-    free(p->tok);
-    free(p->touched);
+    lede_buf_free(&p->ctext);
+    free(p->ctok);
+    free(p->cterm);
+    free(p->ltab);
+    free(p->lgen);
     lede_buf_free(&p->body_start);
     lede_seg_writer_free(p->sw);
     pthread_mutex_destroy(&p->mu);
@@ -217,9 +230,8 @@ static int grow_table(lede_pending *p)
     return 0;
 }
 
-static pterm *find_term(lede_pending *p, const char *s, uint32_t n)
+static pterm *find_term(lede_pending *p, const char *s, uint32_t n, uint32_t hash)
 {
-    uint32_t hash = hash_term(s, n);
     uint32_t h = hash & (p->cap - 1);
     for (; p->table[h].t; h = (h + 1) & (p->cap - 1)) {
         pterm *t = p->table[h].t;
@@ -229,7 +241,7 @@ static pterm *find_term(lede_pending *p, const char *s, uint32_t n)
     if ((p->nterms + 1) * 2 > p->cap) {
         if (grow_table(p))
             return NULL;
-        return find_term(p, s, n);
+        return find_term(p, s, n, hash);
     }
     pterm *t = lede_arena_zalloc(p->keys, sizeof *t);
     char *key = t ? lede_arena_strndup(p->keys, s, n) : NULL;
@@ -238,7 +250,6 @@ static pterm *find_term(lede_pending *p, const char *s, uint32_t n)
     t->key = key;
     t->len = n;
     t->hash = hash;
-    t->cur_doc = LEDE_NO_DOC;
     p->table[h].hash = hash;
     p->table[h].t = t;
     p->nterms++;
@@ -259,71 +270,31 @@ static int fail_inverter(lede_pending *p, int rc, const char *what)
 static void invert_slot(lede_pending *p, slot *s)
 {
     uint32_t d = p->ndocs;
-    p->ntouched = 0;
-    p->ntok = 0;
-    if (s->ntok > p->tok_cap) {
-        uint32_t cap = p->tok_cap ? p->tok_cap : 4096;
-        while (cap < s->ntok)
-            cap *= 2;
-        tok_link *fresh = realloc(p->tok, cap * sizeof *fresh);
-        if (!fresh) {
-            fail_inverter(p, LEDE_ENOMEM, "indexing");
-            return;
-        }
-        p->tok = fresh;
-        p->tok_cap = cap;
-    }
-    const uint8_t *q = s->toks.p;
-    for (uint32_t k = 0; k < s->ntok; k++) {
-        uint32_t pos = lede_get_u32(q);
+    const uint8_t *q = s->terms.p;
+    for (uint32_t k = 0; k < s->nterms; k++) {
+        uint32_t hash = lede_get_u32(q);
         uint32_t len = q[4];
         const char *term = (const char *)q + 5;
         q += 5 + len;
-        pterm *t = find_term(p, term, len);
+        uint64_t tf, tf_title;
+        const uint8_t *end = s->terms.p + s->terms.len;
+        lede_varint_get(&q, end, &tf);     /* written by this file just before */
+        lede_varint_get(&q, end, &tf_title);
+        uint32_t nbytes = lede_get_u32(q);
+        const uint8_t *positions = q + 4;
+        q += 4 + nbytes;
+        pterm *t = find_term(p, term, len, hash);
         if (!t) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
             return;
         }
-        uint32_t idx = p->ntok++;
-        p->tok[idx].pos = pos;
-        p->tok[idx].next = UINT32_MAX;
-        if (t->cur_doc != d) {
-            if (p->ntouched == p->touched_cap) {
-                uint32_t cap = p->touched_cap ? p->touched_cap * 2 : 1024;
-                pterm **fresh = realloc(p->touched, cap * sizeof *fresh);
-                if (!fresh) {
-                    fail_inverter(p, LEDE_ENOMEM, "indexing");
-                    return;
-                }
-                p->touched = fresh;
-                p->touched_cap = cap;
-            }
-            p->touched[p->ntouched++] = t;
-            t->cur_doc = d;
-            t->head = t->tail = idx;
-            t->tf = 1;
-            t->tf_title = pos < s->info.body_start;
-        } else {
-            p->tok[t->tail].next = idx;
-            t->tail = idx;
-            t->tf++;
-            t->tf_title += pos < s->info.body_start;
-        }
-    }
-    for (uint32_t i = 0; i < p->ntouched; i++) {
-        pterm *t = p->touched[i];
-        lede_buf_reserve(&t->post, 10 + 5 + 5 * (size_t)t->tf);
+        lede_buf_reserve(&t->post, 20 + nbytes);
         lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
-        lede_buf_put_varint(&t->post, t->tf);
-        uint32_t prev = 0;
-        for (uint32_t k = t->head, first = 1; k != UINT32_MAX; k = p->tok[k].next, first = 0) {
-            uint32_t pos = p->tok[k].pos;
-            lede_buf_put_varint(&t->post, first ? pos : pos - prev);
-            prev = pos;
-        }
-        if (t->tf_title) {
+        lede_buf_put_varint(&t->post, tf);
+        lede_buf_put(&t->post, positions, nbytes);
+        if (tf_title) {
             lede_buf_put_varint(&t->tpost, t->tdf == 0 ? d : d - t->last_title_doc);
-            lede_buf_put_varint(&t->tpost, t->tf_title);
+            lede_buf_put_varint(&t->tpost, tf_title);
             t->tdf++;
             t->last_title_doc = d;
         }
@@ -353,26 +324,125 @@ static void invert_slot(lede_pending *p, slot *s)
 /* ------------------------------------------------------------ caller */
 
 typedef struct analyze_ctx {
-    slot *s;
+    lede_pending *p;
+    uint32_t body_start;   /* positions below it are the title's */
     uint32_t count;
 } analyze_ctx;
+
+static int grow_local(lede_pending *p)
+{
+    uint32_t cap = p->lcap ? p->lcap * 2 : 4096;
+    uint32_t *tab = malloc(cap * sizeof *tab), *gen = calloc(cap, sizeof *gen);
+    if (!tab || !gen) {
+        free(tab);
+        free(gen);
+        return LEDE_ENOMEM;
+    }
+    for (uint32_t i = 0; i < p->ncterm; i++) {
+        uint32_t h = p->cterm[i].hash & (cap - 1);
+        while (gen[h] == 1)
+            h = (h + 1) & (cap - 1);
+        gen[h] = 1;
+        tab[h] = i;
+    }
+    free(p->ltab);
+    free(p->lgen);
+    p->ltab = tab;
+    p->lgen = gen;
+    p->lcap = cap;
+    p->gen = 1; /* the entries just placed are this document's */
+    return 0;
+}
 
 static int on_token(void *ctx, const lede_token *tok)
 {
     analyze_ctx *a = ctx;
-    lede_buf *b = &a->s->toks;
-    lede_buf_reserve(b, 5 + tok->term_len);
-    if (b->rc)
+    lede_pending *p = a->p;
+    if ((p->ncterm + 1) * 2 > p->lcap && grow_local(p))
         return LEDE_ENOMEM;
-    uint8_t *o = b->p + b->len;
-    o[0] = (uint8_t)tok->pos;
-    o[1] = (uint8_t)(tok->pos >> 8);
-    o[2] = (uint8_t)(tok->pos >> 16);
-    o[3] = (uint8_t)(tok->pos >> 24);
-    o[4] = (uint8_t)tok->term_len; /* terms are at most LEDE_MAX_TERM bytes */
-    memcpy(o + 5, tok->term, tok->term_len);
-    b->len += 5 + tok->term_len;
+    if (p->nctok == p->ctok_cap) {
+        uint32_t cap = p->ctok_cap ? p->ctok_cap * 2 : 4096;
+        ctok *fresh = realloc(p->ctok, cap * sizeof *fresh);
+        if (!fresh)
+            return LEDE_ENOMEM;
+        p->ctok = fresh;
+        p->ctok_cap = cap;
+    }
+    uint32_t hash = hash_term(tok->term, tok->term_len);
+    uint32_t h = hash & (p->lcap - 1);
+    cterm *c = NULL;
+    for (; p->lgen[h] == p->gen; h = (h + 1) & (p->lcap - 1)) {
+        cterm *x = &p->cterm[p->ltab[h]];
+        if (x->hash == hash && x->len == tok->term_len &&
+            memcmp(p->ctext.p + x->off, tok->term, tok->term_len) == 0) {
+            c = x;
+            break;
+        }
+    }
+    uint32_t idx = p->nctok++;
+    p->ctok[idx].pos = tok->pos;
+    p->ctok[idx].next = UINT32_MAX;
+    int in_title = tok->pos < a->body_start;
+    if (c) {
+        p->ctok[c->tail].next = idx;
+        c->tail = idx;
+        c->tf++;
+        c->tf_title += in_title;
+    } else {
+        if (p->ncterm == p->cterm_cap) {
+            uint32_t cap = p->cterm_cap ? p->cterm_cap * 2 : 1024;
+            cterm *fresh = realloc(p->cterm, cap * sizeof *fresh);
+            if (!fresh)
+                return LEDE_ENOMEM;
+            p->cterm = fresh;
+            p->cterm_cap = cap;
+        }
+        c = &p->cterm[p->ncterm];
+        c->hash = hash;
+        c->off = (uint32_t)p->ctext.len;
+        c->len = tok->term_len;
+        c->head = c->tail = idx;
+        c->tf = 1;
+        c->tf_title = in_title;
+        lede_buf_put(&p->ctext, tok->term, tok->term_len);
+        if (p->ctext.rc)
+            return LEDE_ENOMEM;
+        p->lgen[h] = p->gen;
+        p->ltab[h] = p->ncterm++;
+    }
     a->count++;
+    return 0;
+}
+
+/* Writes the document's distinct terms into the slot in the inverter's format. */
+static int encode_terms(lede_pending *p, slot *s)
+{
+    lede_buf *b = &s->terms;
+    for (uint32_t i = 0; i < p->ncterm; i++) {
+        const cterm *c = &p->cterm[i];
+        lede_buf_reserve(b, 4 + 1 + c->len + 10 + 10 + 4 + (size_t)c->tf * 5);
+        if (b->rc)
+            return LEDE_ENOMEM;
+        lede_buf_put_u32(b, c->hash);
+        lede_buf_putc(b, (uint8_t)c->len); /* terms are at most LEDE_MAX_TERM bytes */
+        lede_buf_put(b, p->ctext.p + c->off, c->len);
+        lede_buf_put_varint(b, c->tf);
+        lede_buf_put_varint(b, c->tf_title);
+        size_t len_at = b->len;
+        b->len += 4;
+        uint32_t prev = 0;
+        for (uint32_t k = c->head, first = 1; k != UINT32_MAX; k = p->ctok[k].next, first = 0) {
+            uint32_t pos = p->ctok[k].pos;
+            b->len += lede_varint_put(b->p + b->len, first ? pos : pos - prev);
+            prev = pos;
+        }
+        uint32_t n = (uint32_t)(b->len - len_at - 4);
+        b->p[len_at] = (uint8_t)n;
+        b->p[len_at + 1] = (uint8_t)(n >> 8);
+        b->p[len_at + 2] = (uint8_t)(n >> 16);
+        b->p[len_at + 3] = (uint8_t)(n >> 24);
+    }
+    s->nterms = p->ncterm;
     return 0;
 }
 
@@ -389,27 +459,39 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
         return lede_err_set(err, rc, "%s", p->err.msg[0] ? p->err.msg : lede_rc_text(rc));
     /* The slot at head is ours until count says otherwise. */
     slot *s = &p->slots[p->head];
-    s->toks.len = 0;
+    s->terms.len = 0;
     s->rec.len = 0;
-    analyze_ctx a = {s, 0};
+    /* A new generation empties the per-document table without clearing it. */
+    if (++p->gen == 0) {
+        if (p->lgen)
+            memset(p->lgen, 0, p->lcap * sizeof *p->lgen);
+        p->gen = 1;
+    }
+    p->nctok = p->ncterm = 0;
+    p->ctext.len = 0;
+    if (!p->lcap && grow_local(p))
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
+    analyze_ctx a = {p, UINT32_MAX, 0};
     uint32_t next = 0;
     if (doc->title.ptr)
         rc = lede_analyze(p->an, doc->title.ptr, doc->title.len, 0, on_token, &a, &next);
     memset(&s->info, 0, sizeof s->info);
     s->info.title_len = a.count;
     s->info.body_start = next + 1; /* a gap so no phrase spans title and body */
+    a.body_start = s->info.body_start;
     if (!rc && doc->body.ptr)
         rc = lede_analyze(p->an, doc->body.ptr, doc->body.len, s->info.body_start, on_token, &a,
                           NULL);
+    if (!rc)
+        rc = encode_terms(p, s);
     if (rc)
         return lede_err_set(err, rc < 0 ? rc : LEDE_ENOMEM, "analysis failed: %s",
                             lede_rc_text(rc < 0 ? rc : LEDE_ENOMEM));
-    s->ntok = a.count;
     s->info.doc_len = a.count;
     if (doc->date.ptr && doc->date.len && lede_parse_date(doc->date.ptr, doc->date.len, &s->info.date))
         s->info.date = 0;
     lede_record_encode(doc, &s->rec);
-    if (s->rec.rc || s->toks.rc)
+    if (s->rec.rc || s->terms.rc)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
     /* Postings take about 3 bytes a token in memory; stored fields compress
      * to about a quarter. */

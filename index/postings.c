@@ -116,34 +116,46 @@ static int impact_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+#define SMALL_TF 32
+
 /* The Pareto set of (tf, len) over the block, capped: neighbours are merged
- * into (max tf, min len), which still dominates both. */
+ * into (max tf, min len), which still dominates both. Small tfs (nearly
+ * all) go through a per-tf minimum length, so a block costs O(n); only
+ * the rare large tfs are sorted. */
 static size_t block_impacts(const uint32_t *tfs, const uint32_t *lens, size_t n, lede_impact *out,
                             lede_impact *scratch)
 {
+    uint32_t min_len[SMALL_TF];
+    size_t nbig = 0;
+    for (size_t t = 0; t < SMALL_TF; t++)
+        min_len[t] = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
-        scratch[i].tf = tfs[i];
-        scratch[i].len = lens[i];
+        if (tfs[i] < SMALL_TF) {
+            if (lens[i] < min_len[tfs[i]])
+                min_len[tfs[i]] = lens[i];
+        } else {
+            scratch[nbig].tf = tfs[i];
+            scratch[nbig].len = lens[i];
+            nbig++;
+        }
     }
-    if (n <= 16) {
-        /* Most blocks are tiny tails: insertion sort beats qsort's overhead. */
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0 && impact_cmp(&scratch[j], &scratch[j - 1]) < 0; j--) {
-                lede_impact t = scratch[j];
-                scratch[j] = scratch[j - 1];
-                scratch[j - 1] = t;
-            }
-    } else {
-        qsort(scratch, n, sizeof *scratch, impact_cmp);
-    }
+    if (nbig > 1)
+        qsort(scratch, nbig, sizeof *scratch, impact_cmp);
+    /* By tf descending; keep a pair only if its length beats every larger tf's. */
     size_t m = 0;
     uint32_t best_len = UINT32_MAX;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < nbig; i++)
         if (scratch[i].len < best_len) {
             scratch[m++] = scratch[i];
             best_len = scratch[i].len;
         }
-    }
+    for (size_t t = SMALL_TF; t-- > 1;)
+        if (min_len[t] < best_len) {
+            scratch[m].tf = (uint32_t)t;
+            scratch[m].len = min_len[t];
+            m++;
+            best_len = min_len[t];
+        }
     if (m <= MAX_IMPACTS) {
         memcpy(out, scratch, m * sizeof *out);
         return m;

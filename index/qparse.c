@@ -545,7 +545,7 @@ static int filter_value(qparser *p, const char *name, uint32_t vs, uint32_t word
 static int source_filter(qparser *p, uint32_t at, uint32_t vs, uint32_t word_end,
                          lede_qnode **out)
 {
-    uint32_t s, e;
+    uint32_t s = 0, e = 0;
     int rc = filter_value(p, "source:", vs, word_end, &s, &e);
     if (rc)
         return rc;
@@ -561,7 +561,7 @@ typedef enum date_op { DATE_IN, DATE_GE, DATE_GT, DATE_LE, DATE_LT } date_op;
 static int date_filter(qparser *p, uint32_t at, const char *name, date_op op, uint32_t vs,
                        uint32_t word_end, lede_qnode **out)
 {
-    uint32_t s, e;
+    uint32_t s = 0, e = 0;
     int rc = filter_value(p, name, vs, word_end, &s, &e);
     if (rc)
         return rc;
