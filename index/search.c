@@ -110,13 +110,6 @@ typedef struct prefix_ctx {
 static int collect_prefix(void *ctx, const char *key, size_t len, const lede_term_entry *e)
 {
     prefix_ctx *p = ctx;
-    const char *term = key + p->title;
-    size_t tlen = len - (size_t)p->title;
-    for (uint32_t i = 0; i < p->n; i++)
-        if (strlen(p->terms[i].term) == tlen && memcmp(p->terms[i].term, term, tlen) == 0) {
-            p->terms[i].df += e->df;
-            return 0;
-        }
     if (p->n == p->cap) {
         uint32_t cap = p->cap ? p->cap * 2 : 64;
         prefix_term *fresh = lede_arena_alloc(p->a, cap * sizeof *fresh);
@@ -127,16 +120,18 @@ static int collect_prefix(void *ctx, const char *key, size_t len, const lede_ter
         p->terms = fresh;
         p->cap = cap;
     }
-    /* A cap on distinct terms keeps "a*" from scanning the whole dictionary into memory. */
-    if (p->n >= 4096)
-        return 1;
-    char *copy = lede_arena_strndup(p->a, term, tlen);
+    char *copy = lede_arena_strndup(p->a, key + p->title, len - (size_t)p->title);
     if (!copy)
         return p->rc = LEDE_ENOMEM;
     p->terms[p->n].term = copy;
     p->terms[p->n].df = e->df;
     p->n++;
     return 0;
+}
+
+static int by_term(const void *x, const void *y)
+{
+    return strcmp(((const prefix_term *)x)->term, ((const prefix_term *)y)->term);
 }
 
 static int by_df_desc(const void *x, const void *y)
@@ -177,8 +172,20 @@ static int expand_prefix(query_ctx *qc, lede_qnode *q)
     }
     if (p.rc)
         return p.rc;
-    if (p.n > 1)
+    /* One entry per term with its df summed over segments, then the most
+     * frequent: the same choice whatever the segment layout. */
+    if (p.n > 1) {
+        qsort(p.terms, p.n, sizeof *p.terms, by_term);
+        uint32_t m = 0;
+        for (uint32_t i = 0; i < p.n; i++) {
+            if (m > 0 && strcmp(p.terms[m - 1].term, p.terms[i].term) == 0)
+                p.terms[m - 1].df += p.terms[i].df;
+            else
+                p.terms[m++] = p.terms[i];
+        }
+        p.n = m;
         qsort(p.terms, p.n, sizeof *p.terms, by_df_desc);
+    }
     uint32_t n = p.n < MAX_PREFIX_TERMS ? p.n : MAX_PREFIX_TERMS;
     lede_qnode **kids = lede_arena_zalloc(qc->a, (n ? n : 1) * sizeof *kids);
     if (!kids)
