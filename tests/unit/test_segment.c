@@ -2,14 +2,19 @@
  * same documents are indexed as one segment and as many (a 1-byte memory
  * budget flushes every document into its own segment; no_merge keeps them),
  * and every query of a list must give the same ids, docnos and scores (to
- * 1e-9) in both, exhaustive and pruned, because the corpus statistics are
- * summed over segments. Then: lede_writer_merge back to one segment;
- * `lede-index add` semantics (lede_writer_open with create = 0, in several
- * sessions) against building all at once; deletions (bitmaps in one and in
- * many segments alike, then purged by a merge: the result equals an index
- * built without the deleted documents, which stay deleted); and
- * lede_index_check on every index built. Runs on the seed articles and, if
- * ../shared is there (or $LEDE_SHARED), on 500 allsides-news articles. */
+ * 1e-9) in both, exhaustive and pruned, at k = 1, 10 and 50, because the
+ * corpus statistics are summed over segments. Then: lede_writer_merge back
+ * to one segment; `lede-index add` semantics (lede_writer_open with
+ * create = 0, in several sessions) against building all at once;
+ * deletions (bitmaps in a one-segment and a several-segment index alike,
+ * then purged by a merge: the result equals an index built without the
+ * deleted documents, which stay deleted, and an id deleted then added again
+ * comes back at the end); lede_index_check on the indexes built; and a
+ * prefix covering more than 4096 distinct terms (synthetic). Runs on
+ * the seed articles (every index checked) and, if ../shared is there (or
+ * $LEDE_SHARED), on 500 allsides-news articles (about 12 segments for
+ * "many", four indexes checked, to stay fast under the sanitizers; run
+ * with the argument "allsides", a meson test of its own). */
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
@@ -200,7 +205,8 @@ static void report_line(void *ctx, const char *line)
 }
 
 /* 0: check only the indexes marked essential (lede_index_check re-analyzes
- * every stored document: slow under the sanitizers for the 500 articles). */
+ * every stored document: about a second per 500-article index under the
+ * sanitizers). */
 static int check_all = 1;
 
 static void check_index_if(int essential, const char *dir, const char *label)
@@ -367,10 +373,9 @@ static void check_deleted_gone(const char *dir, const docs *c, size_t every, siz
 /* ------------------------------------------------------------ the scenario */
 
 /* many_budget: the writer's memory budget for the many-segment indexes (1:
- * one document per segment); del_budget the same for the ones with
- * deletions (fewer segments keep the merges quick). */
+ * one document per segment). */
 static void run_corpus(const char *root, const docs *c, const char *name, size_t many_budget,
-                       size_t del_budget, int check_every_index)
+                       int check_every_index)
 {
     check_all = check_every_index;
     char label[128];
@@ -395,7 +400,7 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     CHECK_EQ_INT(sm.documents, n);
     CHECK(s1.avgdl == sm.avgdl);
     check_index_if(0, one, "one");
-    check_index_if(0, many, "many");
+    check_index_if(1, many, "many");
     snprintf(label, sizeof label, "%s one vs many", name);
     compared += compare_dirs(one, many, label);
 
@@ -422,7 +427,7 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     snprintf(label, sizeof label, "%s one vs added later", name);
     compared += compare_dirs(one, add, label);
 
-    /* Added later in twelve sessions, each with several segments (one
+    /* Added later in twelve sessions, each flushing several segments (one
      * per document with a 1-byte budget), none merged. */
     snprintf(buf, sizeof buf, "%s-add1", name);
     char *add1 = subdir(root, buf);
@@ -435,34 +440,30 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     if (many_budget == 1)
         CHECK_EQ_INT(sa.segments, n);
     check_index_if(0, add1, "add1");
-    snprintf(label, sizeof label, "%s one vs added one by one", name);
+    snprintf(label, sizeof label, "%s one vs added in twelve sessions", name);
     compared += compare_dirs(one, add1, label);
 
-    /* Deletions: the same ids deleted from a one-segment and a
-     * many-segment index give the same results (deleted documents still
-     * count in df until a merge, in both alike). */
+    /* Deletions: the same ids deleted from the one-segment index and from
+     * the one added in three sessions (several segments) give the same
+     * results (deleted documents still count in the statistics until a
+     * merge, in both alike). */
     size_t every = n < 10 ? 2 : 7, first = 1;
     size_t ndel = (n - first + every - 1) / every;
-    snprintf(buf, sizeof buf, "%s-one-del", name);
-    char *one_del = subdir(root, buf);
-    snprintf(buf, sizeof buf, "%s-many-del", name);
-    char *many_del = subdir(root, buf);
-    add_range(one_del, c, 0, n, 1, def, "one-del build");
-    add_range(many_del, c, 0, n, 1, (wopts){del_budget, 1}, "many-del build");
-    delete_ids(one_del, c, every, first, (wopts){0, 1}, "one-del delete");
-    delete_ids(many_del, c, every, first, (wopts){0, 1}, "many-del delete");
-    lede_index_stats sd1 = stats_of(one_del), sdm = stats_of(many_del);
+    delete_ids(one, c, every, first, (wopts){0, 1}, "one: delete");
+    delete_ids(add, c, every, first, (wopts){0, 1}, "add: delete");
+    lede_index_stats sd1 = stats_of(one), sdm = stats_of(add);
     CHECK_EQ_INT(sd1.documents, n - ndel);
     CHECK_EQ_INT(sd1.deleted, ndel);
     CHECK_EQ_INT(sdm.documents, n - ndel);
+    CHECK_EQ_INT(sdm.deleted, ndel);
     CHECK(sdm.segments > 1);
     printf("%s: %llu segments with deletions\n", name, (unsigned long long)sdm.segments);
-    check_index_if(0, one_del, "one-del");
-    check_index_if(0, many_del, "many-del");
-    check_deleted_gone(one_del, c, every, first, "one-del gone");
-    check_deleted_gone(many_del, c, every, first, "many-del gone");
-    snprintf(label, sizeof label, "%s one vs many with deletions", name);
-    compared += compare_dirs(one_del, many_del, label);
+    check_index_if(0, one, "one with deletions");
+    check_index_if(1, add, "add with deletions");
+    check_deleted_gone(one, c, every, first, "one: deleted gone");
+    check_deleted_gone(add, c, every, first, "add: deleted gone");
+    snprintf(label, sizeof label, "%s one vs added later, with deletions", name);
+    compared += compare_dirs(one, add, label);
 
     /* The deletions survive merges, after which the index is the one built
      * without those documents. */
@@ -476,37 +477,37 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     snprintf(buf, sizeof buf, "%s-kept", name);
     char *kept_dir = subdir(root, buf);
     add_range(kept_dir, &kept, 0, kept.n, 1, def, "kept build");
-    merge_all(one_del, "merge one-del");
-    merge_all(many_del, "merge many-del");
-    sd1 = stats_of(one_del);
-    sdm = stats_of(many_del);
+    merge_all(one, "merge one with deletions");
+    merge_all(add, "merge add with deletions");
+    sd1 = stats_of(one);
+    sdm = stats_of(add);
     CHECK_EQ_INT(sd1.segments, 1);
     CHECK_EQ_INT(sdm.segments, 1);
     CHECK_EQ_INT(sd1.documents, n - ndel);
     CHECK_EQ_INT(sd1.deleted, 0);
     CHECK_EQ_INT(sdm.documents, n - ndel);
     CHECK_EQ_INT(sdm.deleted, 0);
-    check_index_if(0, one_del, "one-del merged");
-    check_index_if(0, many_del, "many-del merged");
-    check_deleted_gone(one_del, c, every, first, "one-del merged gone");
-    check_deleted_gone(many_del, c, every, first, "many-del merged gone");
-    snprintf(label, sizeof label, "%s kept vs one-del merged", name);
-    compared += compare_dirs(kept_dir, one_del, label);
-    snprintf(label, sizeof label, "%s kept vs many-del merged", name);
-    compared += compare_dirs(kept_dir, many_del, label);
+    check_index_if(0, one, "one with deletions, merged");
+    check_index_if(0, add, "add with deletions, merged");
+    check_deleted_gone(one, c, every, first, "one merged: deleted gone");
+    check_deleted_gone(add, c, every, first, "add merged: deleted gone");
+    snprintf(label, sizeof label, "%s kept vs one with deletions, merged", name);
+    compared += compare_dirs(kept_dir, one, label);
+    snprintf(label, sizeof label, "%s kept vs added with deletions, merged", name);
+    compared += compare_dirs(kept_dir, add, label);
 
-    /* A later session adds documents again with ids that were deleted:
-     * they come back, at the end, like in an index built that way. */
-    add_range(many_del, c, first, first + 1, 0, def, "re-add");
+    /* A later session adds a document again with an id that was deleted:
+     * it comes back, at the end, as in an index built that way. */
+    add_range(add, c, first, first + 1, 0, def, "re-add");
     lede_doc back = to_doc(&c->d[first]);
     collect(&kept, &back);
     snprintf(buf, sizeof buf, "%s-kept2", name);
     char *kept2 = subdir(root, buf);
     add_range(kept2, &kept, 0, kept.n, 1, def, "kept2 build");
-    merge_all(many_del, "merge re-added");
-    check_index_if(1, many_del, "re-added merged");
+    merge_all(add, "merge re-added");
+    check_index_if(1, add, "re-added, merged");
     snprintf(label, sizeof label, "%s re-added vs built so", name);
-    compared += compare_dirs(kept2, many_del, label);
+    compared += compare_dirs(kept2, add, label);
 
     printf("%s: %zu documents, %d query comparisons\n", name, n, compared);
     docs_free(&kept);
@@ -514,46 +515,134 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     free(many);
     free(add);
     free(add1);
-    free(one_del);
-    free(many_del);
     free(kept_dir);
     free(kept2);
 }
 
-int main(void)
+/* A prefix covering more than 4096 distinct terms: which terms it expands
+ * to must not depend on the segment layout either. Ten short documents
+ * "zq4100" come first, then one document with the 4200 terms zq0000 ..
+ * zq4199. */
+static void test_wide_prefix(const char *root)
 {
-    char *root = make_tmpdir();
-    lede_err err;
+    docs c = {0};
+    char id[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof id, "b%d", i);
+        lede_doc d;
+        memset(&d, 0, sizeof d);
+        d.id = (lede_str){id, strlen(id)};
+        d.title = (lede_str){"note", 4};
+        d.body = (lede_str){"zq4100", 6};
+        collect(&c, &d);
+    }
+    size_t cap = 4200 * 7 + 1, len = 0;
+    char *body = malloc(cap);
+    for (int i = 0; i < 4200; i++)
+        len += (size_t)snprintf(body + len, cap - len, "zq%04d ", i);
+    lede_doc big;
+    memset(&big, 0, sizeof big);
+    big.id = (lede_str){"a", 1};
+    big.title = (lede_str){"list", 4};
+    big.body = (lede_str){body, len};
+    collect(&c, &big);
+    free(body);
 
-    docs seeds = {0};
-    const char *seed_path = "data/seeds.jsonl";
-    lede_err_clear(&err);
-    int rc = lede_ingest_paths(&seed_path, 1, NULL, collect, &seeds, NULL, &err);
-    CHECK_EQ_INT(rc, 0);
-    CHECK(seeds.n >= 5);
-    if (!rc && seeds.n)
-        run_corpus(root, &seeds, "seeds", 1, 1, 1);
-    docs_free(&seeds);
+    char *one = subdir(root, "wide-one"), *many = subdir(root, "wide-many");
+    add_range(one, &c, 0, c.n, 1, (wopts){0, 0}, "wide one");
+    add_range(many, &c, 0, c.n, 1, (wopts){1, 1}, "wide many");
+    lede_index *a = open_ix(one), *b = open_ix(many);
+    const char *qs[] = {"zq*", "zq4*", "note zq*"};
+    for (size_t i = 0; a && b && i < sizeof qs / sizeof qs[0]; i++)
+        for (int ex = 0; ex <= 1; ex++) {
+            lede_search_opts o;
+            memset(&o, 0, sizeof o);
+            o.query = qs[i];
+            o.k = 20;
+            o.exhaustive = ex;
+            o.ids_only = 1;
+            lede_results *ra = NULL, *rb = NULL;
+            lede_err ea, eb;
+            lede_err_clear(&ea);
+            lede_err_clear(&eb);
+            int rca = lede_search(a, &o, &ra, &ea), rcb = lede_search(b, &o, &rb, &eb);
+            char what[128];
+            snprintf(what, sizeof what, "wide prefix '%s' %s: one vs many segments", qs[i],
+                     ex ? "exhaustive" : "pruned");
+            CHECK_MSG(rca == 0 && rcb == 0, what);
+            if (!rca && !rcb) {
+                CHECK_MSG(ra->nhits == rb->nhits, what);
+                if (ra->nhits != rb->nhits)
+                    fprintf(stderr, "  %s: %u hits vs %u\n", what, ra->nhits, rb->nhits);
+                for (uint32_t h = 0; h < ra->nhits && h < rb->nhits; h++)
+                    if (!same_hit(&ra->hits[h], &rb->hits[h])) {
+                        CHECK_MSG(0, what);
+                        fprintf(stderr, "  %s: hit %u: %.*s %.17g vs %.*s %.17g\n", what, h,
+                                (int)ra->hits[h].doc.id.len, ra->hits[h].doc.id.ptr,
+                                ra->hits[h].score, (int)rb->hits[h].doc.id.len,
+                                rb->hits[h].doc.id.ptr, rb->hits[h].score);
+                        break;
+                    }
+            }
+            lede_results_free(ra);
+            lede_results_free(rb);
+        }
+    lede_index_free(a);
+    lede_index_free(b);
+    free(one);
+    free(many);
+    docs_free(&c);
+}
+
+/* No argument: the seed articles (and the wide prefix). "allsides": 500
+ * allsides-news articles, a separate meson test with a longer timeout;
+ * exits 77 (skip) without ../shared. */
+int main(int argc, char **argv)
+{
+    const char *part = argc > 1 ? argv[1] : "seeds";
+    if (strcmp(part, "seeds") != 0 && strcmp(part, "allsides") != 0) {
+        fprintf(stderr, "usage: test_segment [seeds|allsides]\n");
+        return 2;
+    }
+    lede_err err;
+    int rc;
+    if (strcmp(part, "seeds") == 0) {
+        char *root = make_tmpdir();
+        docs seeds = {0};
+        const char *seed_path = "data/seeds.jsonl";
+        lede_err_clear(&err);
+        rc = lede_ingest_paths(&seed_path, 1, NULL, collect, &seeds, NULL, &err);
+        CHECK_EQ_INT(rc, 0);
+        CHECK(seeds.n >= 5);
+        if (!rc && seeds.n)
+            run_corpus(root, &seeds, "seeds", 1, 1);
+        docs_free(&seeds);
+        test_wide_prefix(root);
+        rmtree(root);
+        free(root);
+        return tap_done();
+    }
 
     const char *shared = getenv("LEDE_SHARED");
     char path[1024];
     snprintf(path, sizeof path, "%s/corpora/allsides-news/corpus.jsonl.zst",
              shared && *shared ? shared : "../../shared");
-    if (access(path, R_OK) == 0) {
-        docs news = {0};
-        news.limit = 500;
-        const char *p = path;
-        lede_err_clear(&err);
-        rc = lede_ingest_paths(&p, 1, NULL, collect, &news, NULL, &err);
-        CHECK_EQ_INT(rc, 1); /* stopped by the callback */
-        CHECK_EQ_INT(news.n, 500);
-        /* About 20 and 6 segments: one per document would make the merges
-         * slow (merge.c looks every key up in every input segment). */
-        run_corpus(root, &news, "allsides", 200000, 500000, 0);
-        docs_free(&news);
-    } else {
-        printf("SKIP: %s not found: allsides part not run\n", path);
+    if (access(path, R_OK) != 0) {
+        printf("SKIP: %s not found (set LEDE_SHARED to the shared folder)\n", path);
+        return 77;
     }
+    char *root = make_tmpdir();
+    docs news = {0};
+    news.limit = 500;
+    const char *p = path;
+    lede_err_clear(&err);
+    rc = lede_ingest_paths(&p, 1, NULL, collect, &news, NULL, &err);
+    CHECK_EQ_INT(rc, 1); /* stopped by the callback */
+    CHECK_EQ_INT(news.n, 500);
+    /* About 12 segments: one per document would make the merge slow
+     * (merge.c looks every key up in every input segment). */
+    run_corpus(root, &news, "allsides", 300000, 0);
+    docs_free(&news);
     rmtree(root);
     free(root);
     return tap_done();
