@@ -257,6 +257,19 @@ int lede_segment_lookup(const lede_segment *s, const char *key, size_t len, lede
 typedef int (*lede_term_fn)(void *ctx, const char *key, size_t len, const lede_term_entry *e);
 int lede_segment_scan(const lede_segment *s, const char *prefix, size_t len, lede_term_fn fn,
                       void *ctx);
+/* Walks a segment's dictionary in key order. */
+#define LEDE_MAX_KEY 256
+typedef struct lede_dict_iter {
+    const lede_segment *seg;
+    uint32_t page;
+    const uint8_t *p, *end;
+    char key[LEDE_MAX_KEY];
+    size_t key_len;
+    lede_term_entry e;
+} lede_dict_iter;
+void lede_dict_iter_init(lede_dict_iter *it, const lede_segment *s);
+/* Moves to the next key: 0, LEDE_DONE past the last, LEDE_ECORRUPT. */
+int lede_dict_iter_next(lede_dict_iter *it);
 /* The id of doc (borrowed from the map). */
 lede_str lede_segment_id(const lede_segment *s, uint32_t doc);
 /* docno of an id, or LEDE_NO_DOC. */

@@ -1,71 +1,88 @@
 /* merge.c: merging segments into one. Live documents keep their order and
  * are renumbered densely; deleted ones are purged with their postings. The
- * dictionaries are unioned, and each term's postings are read through
- * cursors and re-encoded, so block boundaries and impacts are recomputed for
- * the merged list. */
+ * sorted dictionaries are walked together (a k-way merge on a heap of
+ * dictionary iterators), and each term's postings are read through cursors
+ * and re-encoded, so block boundaries and impacts are recomputed for the
+ * merged list. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "index_int.h"
 
-typedef struct key_list {
-    char **keys;
-    size_t *lens;
-    size_t n, cap;
-    lede_arena *arena;
-    int rc;
-} key_list;
+/* Min-heap of dictionary iterators by (key, segment index). */
+typedef struct dict_heap {
+    lede_dict_iter *it;
+    uint32_t *h;     /* segment indexes */
+    uint32_t n;
+} dict_heap;
 
-static int push_key(void *ctx, const char *key, size_t len, const lede_term_entry *e)
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-    key_list *k = ctx;
-    LEDE_UNUSED(e);
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 4096;
-        char **keys = realloc(k->keys, cap * sizeof *keys);
-        if (keys)
-            k->keys = keys;
-        size_t *lens = realloc(k->lens, cap * sizeof *lens);
-        if (lens)
-            k->lens = lens;
-        if (!keys || !lens)
-            return k->rc = LEDE_ENOMEM;
-        k->cap = cap;
-    }
-    char *copy = lede_arena_strndup(k->arena, key, len);
-    if (!copy)
-        return k->rc = LEDE_ENOMEM;
-    k->keys[k->n] = copy;
-    k->lens[k->n] = len;
-    k->n++;
-    return 0;
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen < blen ? -1 : alen > blen);
 }
 
-
-typedef struct key_ref {
-    const char *key;
-    size_t len;
-} key_ref;
-
-static int cmp_key(const void *a, const void *b)
+static int heap_less(const dict_heap *d, uint32_t x, uint32_t y)
 {
-    const key_ref *x = a, *y = b;
-    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
-    return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+    const lede_dict_iter *a = &d->it[x], *b = &d->it[y];
+    int c = key_cmp(a->key, a->key_len, b->key, b->key_len);
+    return c < 0 || (c == 0 && x < y);
+}
+
+static void heap_down(dict_heap *d, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < d->n && heap_less(d, d->h[l], d->h[m]))
+            m = l;
+        if (r < d->n && heap_less(d, d->h[r], d->h[m]))
+            m = r;
+        if (m == i)
+            return;
+        uint32_t t = d->h[i];
+        d->h[i] = d->h[m];
+        d->h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_push(dict_heap *d, uint32_t seg)
+{
+    uint32_t i = d->n++;
+    d->h[i] = seg;
+    while (i > 0 && heap_less(d, d->h[i], d->h[(i - 1) / 2])) {
+        uint32_t t = d->h[i];
+        d->h[i] = d->h[(i - 1) / 2];
+        d->h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static uint32_t heap_pop(dict_heap *d)
+{
+    uint32_t top = d->h[0];
+    d->h[0] = d->h[--d->n];
+    heap_down(d, 0);
+    return top;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_path,
                         uint32_t *out_ndocs, lede_err *err)
 {
     int rc = 0;
-    key_list kl = {0};
-    key_ref *refs = NULL;
+    dict_heap heap = {0};
+    uint32_t *group = NULL;
     uint32_t **remap = calloc(n ? n : 1, sizeof *remap);
     lede_seg_writer *sw = NULL;
     lede_buf rec = {0};
     lede_arena *scratch = lede_arena_new(1 << 20);
-    kl.arena = lede_arena_new(1 << 20);
-    if (!remap || !scratch || !kl.arena) {
+    if (!remap || !scratch) {
         rc = lede_err_set(err, LEDE_ENOMEM, "out of memory merging");
         goto done;
     }
@@ -103,37 +120,39 @@ int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_pa
         }
     }
     /* The union of the dictionaries, in key order. */
-    for (size_t s = 0; s < n; s++) {
-        rc = lede_segment_scan(in[s].seg, "", 0, push_key, &kl);
-        if (rc || kl.rc) {
-            rc = lede_err_set(err, kl.rc ? kl.rc : LEDE_ECORRUPT, "%s: cannot read dictionary",
-                              in[s].seg->path);
-            goto done;
-        }
-    }
-    refs = malloc((kl.n ? kl.n : 1) * sizeof *refs);
-    if (!refs) {
+    heap.it = calloc(n ? n : 1, sizeof *heap.it);
+    heap.h = calloc(n ? n : 1, sizeof *heap.h);
+    group = calloc(n ? n : 1, sizeof *group);
+    if (!heap.it || !heap.h || !group) {
         rc = lede_err_set(err, LEDE_ENOMEM, "out of memory merging");
         goto done;
     }
-    for (size_t i = 0; i < kl.n; i++) {
-        refs[i].key = kl.keys[i];
-        refs[i].len = kl.lens[i];
+    for (uint32_t s = 0; s < n; s++) {
+        lede_dict_iter_init(&heap.it[s], in[s].seg);
+        int r = lede_dict_iter_next(&heap.it[s]);
+        if (r == 0)
+            heap_push(&heap, s);
+        else if (r != LEDE_DONE) {
+            rc = lede_err_set(err, LEDE_ECORRUPT, "%s: cannot read dictionary", in[s].seg->path);
+            goto done;
+        }
     }
-    qsort(refs, kl.n, sizeof *refs, cmp_key);
-    for (size_t i = 0; i < kl.n; i++) {
-        if (i > 0 && cmp_key(&refs[i - 1], &refs[i]) == 0)
-            continue;
-        int is_title = (uint8_t)refs[i].key[0] == LEDE_TITLE_KEY;
-        if ((rc = lede_seg_writer_begin_term(sw, refs[i].key, refs[i].len)))
-            break;
-        for (size_t s = 0; s < n && !rc; s++) {
-            lede_term_entry e;
-            int found = lede_segment_lookup(in[s].seg, refs[i].key, refs[i].len, &e);
-            if (found == LEDE_ENOTFOUND)
-                continue;
+    while (heap.n > 0 && !rc) {
+        /* Every segment holding the smallest key, in segment order, since
+         * new document numbers grow with it. */
+        uint32_t ng = 0;
+        group[ng++] = heap_pop(&heap);
+        const lede_dict_iter *first = &heap.it[group[0]];
+        while (heap.n > 0 && key_cmp(heap.it[heap.h[0]].key, heap.it[heap.h[0]].key_len,
+                                     first->key, first->key_len) == 0)
+            group[ng++] = heap_pop(&heap);
+        qsort(group, ng, sizeof *group, cmp_u32);
+        int is_title = (uint8_t)first->key[0] == LEDE_TITLE_KEY;
+        rc = lede_seg_writer_begin_term(sw, first->key, first->key_len);
+        for (uint32_t g = 0; g < ng && !rc; g++) {
+            uint32_t s = group[g];
             lede_cursor c;
-            if (found || lede_cursor_open(&c, in[s].seg, &e, scratch)) {
+            if (lede_cursor_open(&c, in[s].seg, &heap.it[s].e, scratch)) {
                 rc = LEDE_ECORRUPT;
                 break;
             }
@@ -154,6 +173,13 @@ int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_pa
         }
         if (!rc)
             rc = lede_seg_writer_end_term(sw);
+        for (uint32_t g = 0; g < ng && !rc; g++) {
+            int r = lede_dict_iter_next(&heap.it[group[g]]);
+            if (r == 0)
+                heap_push(&heap, group[g]);
+            else if (r != LEDE_DONE)
+                rc = LEDE_ECORRUPT;
+        }
     }
     if (rc) {
         lede_err_set(err, rc, "merge failed: %s", lede_rc_text(rc));
@@ -167,10 +193,9 @@ done:
         for (size_t s = 0; s < n; s++)
             free(remap[s]);
     free(remap);
-    free(refs);
-    free(kl.keys);
-    free(kl.lens);
-    lede_arena_free(kl.arena);
+    free(heap.it);
+    free(heap.h);
+    free(group);
     lede_arena_free(scratch);
     lede_buf_free(&rec);
     lede_seg_writer_free(sw);

@@ -41,7 +41,7 @@
 #define HEADER_SIZE 16
 #define FOOTER_SIZE (SEC_COUNT * 20 + 16 + 8)
 #define PAGE_TERMS 64
-#define MAX_KEY 256
+#define MAX_KEY LEDE_MAX_KEY
 
 static const char *const section_names[SEC_COUNT] = {"postings", "positions", "dictionary",
                                                      "docs", "ids", "stored"};
@@ -824,6 +824,29 @@ int lede_segment_scan(const lede_segment *s, const char *prefix, size_t len, led
         }
     }
     return 0;
+}
+
+void lede_dict_iter_init(lede_dict_iter *it, const lede_segment *s)
+{
+    it->seg = s;
+    it->page = 0;
+    it->p = it->end = NULL;
+    it->key_len = 0;
+}
+
+int lede_dict_iter_next(lede_dict_iter *it)
+{
+    const lede_segment *s = it->seg;
+    while (!it->p || it->p >= it->end) {
+        uint32_t page = it->p ? it->page + 1 : 0;
+        if (page >= s->npages)
+            return LEDE_DONE;
+        it->page = page;
+        it->p = page_start(s, page);
+        it->end = page_end(s, page);
+        it->key_len = 0;
+    }
+    return read_entry(&it->p, it->end, it->key, &it->key_len, &it->e);
 }
 
 lede_str lede_segment_id(const lede_segment *s, uint32_t doc)
