@@ -27,37 +27,12 @@
 #include "lede/lede.h"
 #include "lede/search.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define SKIP_CODE 77
 #define ALLSIDES_DOCS 5000
 
 /* ------------------------------------------------------------ temp dirs */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rmtree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/lede-test-oracle-XXXXXX", base && *base ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    if (!d) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    return strdup(d);
-}
 
 /* ------------------------------------------------------------ building */
 
@@ -501,13 +476,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_oracle [seeds|allsides]\n");
         return 2;
     }
-    char *root = make_tmpdir();
+    char *root = test_tmpdir("oracle");
     int skip = 0;
     if (do_seeds)
         run_seeds(root);
     if (do_allsides)
         skip = run_allsides(root) == SKIP_CODE;
-    rmtree(root);
+    test_rmtree(root);
     free(root);
     int rc = tap_done();
     /* Skip only if nothing that ran failed and nothing else was asked. */

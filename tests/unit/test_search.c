@@ -22,41 +22,9 @@
 #include "lede/lede.h"
 #include "lede/search.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ temp dirs */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rmtree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/lede-test-search-XXXXXX", base && *base ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    if (!d) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    return strdup(d);
-}
-
-static char *subdir(const char *root, const char *name)
-{
-    char *p = malloc(strlen(root) + strlen(name) + 2);
-    sprintf(p, "%s/%s", root, name);
-    return p;
-}
 
 /* ------------------------------------------------------------ the corpus */
 
@@ -816,7 +784,7 @@ static void test_ids_only(lede_index *ix)
  * gone, the new version takes the position of its (later) add. */
 static void test_replace(const char *root)
 {
-    char *dir = subdir(root, "replace");
+    char *dir = test_path(root, "replace");
     tdoc docs[NCORPUS + 1];
     memcpy(docs, corpus, sizeof corpus);
     docs[NCORPUS] = (tdoc){"a2", "zebra", "zebra cat", "Delta", "2022-02-02"};
@@ -924,7 +892,7 @@ static void test_replace(const char *root)
 
 static void test_delete(const char *root)
 {
-    char *dir = subdir(root, "delete");
+    char *dir = test_path(root, "delete");
     build(dir, corpus, NCORPUS);
     lede_writer *w;
     lede_err err;
@@ -993,7 +961,7 @@ static void test_delete(const char *root)
     lede_index_free(ix);
 
     /* Deleting in the same writer as the add: never visible. */
-    char *dir2 = subdir(root, "delete2");
+    char *dir2 = test_path(root, "delete2");
     lede_err_clear(&err);
     CHECK_EQ_INT(lede_writer_open(dir2, NULL, 1, &w, &err), 0);
     for (int i = 0; i < NCORPUS; i++) {
@@ -1017,8 +985,8 @@ static void test_delete(const char *root)
 int main(void)
 {
     test_words_are_stems();
-    char *root = make_tmpdir();
-    char *dir = subdir(root, "main");
+    char *root = test_tmpdir("search");
+    char *dir = test_path(root, "main");
     build(dir, corpus, NCORPUS);
     lede_err err;
     lede_err_clear(&err);
@@ -1036,7 +1004,7 @@ int main(void)
     free(dir);
     test_replace(root);
     test_delete(root);
-    rmtree(root);
+    test_rmtree(root);
     free(root);
     return tap_done();
 }

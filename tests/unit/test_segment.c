@@ -28,41 +28,9 @@
 #include "lede/lede.h"
 #include "lede/search.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ temp dirs */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rmtree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/lede-test-segment-XXXXXX", base && *base ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    if (!d) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    return strdup(d);
-}
-
-static char *subdir(const char *root, const char *name)
-{
-    char *p = malloc(strlen(root) + strlen(name) + 2);
-    sprintf(p, "%s/%s", root, name);
-    return p;
-}
 
 /* ------------------------------------------------------------ owned docs */
 
@@ -385,9 +353,9 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     wopts def = {0, 0}, small = {many_budget, 1};
 
     snprintf(buf, sizeof buf, "%s-one", name);
-    char *one = subdir(root, buf);
+    char *one = test_path(root, buf);
     snprintf(buf, sizeof buf, "%s-many", name);
-    char *many = subdir(root, buf);
+    char *many = test_path(root, buf);
     add_range(one, c, 0, n, 1, def, "build one segment");
     add_range(many, c, 0, n, 1, small, "build many segments");
     lede_index_stats s1 = stats_of(one), sm = stats_of(many);
@@ -416,7 +384,7 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     /* Added later in three sessions (merging on: the last session's several
      * new segments are merged together at its commit). */
     snprintf(buf, sizeof buf, "%s-add", name);
-    char *add = subdir(root, buf);
+    char *add = test_path(root, buf);
     add_range(add, c, 0, n / 3, 1, def, "add: first part");
     add_range(add, c, n / 3, 2 * n / 3, 0, def, "add: second part");
     add_range(add, c, 2 * n / 3, n, 0, (wopts){many_budget, 0}, "add: third part");
@@ -430,7 +398,7 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     /* Added later in twelve sessions, each flushing several segments (one
      * per document with a 1-byte budget), none merged. */
     snprintf(buf, sizeof buf, "%s-add1", name);
-    char *add1 = subdir(root, buf);
+    char *add1 = test_path(root, buf);
     size_t sessions = n < 12 ? n : 12;
     for (size_t s = 0; s < sessions; s++)
         add_range(add1, c, s * n / sessions, (s + 1) * n / sessions, s == 0, small, "add1");
@@ -475,7 +443,7 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
         collect(&kept, &d);
     }
     snprintf(buf, sizeof buf, "%s-kept", name);
-    char *kept_dir = subdir(root, buf);
+    char *kept_dir = test_path(root, buf);
     add_range(kept_dir, &kept, 0, kept.n, 1, def, "kept build");
     merge_all(one, "merge one with deletions");
     merge_all(add, "merge add with deletions");
@@ -502,7 +470,7 @@ static void run_corpus(const char *root, const docs *c, const char *name, size_t
     lede_doc back = to_doc(&c->d[first]);
     collect(&kept, &back);
     snprintf(buf, sizeof buf, "%s-kept2", name);
-    char *kept2 = subdir(root, buf);
+    char *kept2 = test_path(root, buf);
     add_range(kept2, &kept, 0, kept.n, 1, def, "kept2 build");
     merge_all(add, "merge re-added");
     check_index_if(1, add, "re-added, merged");
@@ -548,7 +516,7 @@ static void test_wide_prefix(const char *root)
     collect(&c, &big);
     free(body);
 
-    char *one = subdir(root, "wide-one"), *many = subdir(root, "wide-many");
+    char *one = test_path(root, "wide-one"), *many = test_path(root, "wide-many");
     add_range(one, &c, 0, c.n, 1, (wopts){0, 0}, "wide one");
     add_range(many, &c, 0, c.n, 1, (wopts){1, 1}, "wide many");
     lede_index *a = open_ix(one), *b = open_ix(many);
@@ -607,7 +575,7 @@ int main(int argc, char **argv)
     lede_err err;
     int rc;
     if (strcmp(part, "seeds") == 0) {
-        char *root = make_tmpdir();
+        char *root = test_tmpdir("segment");
         docs seeds = {0};
         const char *seed_path = "data/seeds.jsonl";
         lede_err_clear(&err);
@@ -618,7 +586,7 @@ int main(int argc, char **argv)
             run_corpus(root, &seeds, "seeds", 1, 1);
         docs_free(&seeds);
         test_wide_prefix(root);
-        rmtree(root);
+        test_rmtree(root);
         free(root);
         return tap_done();
     }
@@ -631,7 +599,7 @@ int main(int argc, char **argv)
         printf("SKIP: %s not found (set LEDE_SHARED to the shared folder)\n", path);
         return 77;
     }
-    char *root = make_tmpdir();
+    char *root = test_tmpdir("segment");
     docs news = {0};
     news.limit = 500;
     const char *p = path;
@@ -643,7 +611,7 @@ int main(int argc, char **argv)
      * (merge.c looks every key up in every input segment). */
     run_corpus(root, &news, "allsides", 300000, 0);
     docs_free(&news);
-    rmtree(root);
+    test_rmtree(root);
     free(root);
     return tap_done();
 }
