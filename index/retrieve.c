@@ -767,13 +767,19 @@ static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index
     double *prefix = lede_arena_alloc(a, n * sizeof *prefix);
     double *sc = lede_arena_alloc(a, n * sizeof *sc);
     double *bnd = lede_arena_alloc(a, n * sizeof *bnd);
-    if (!c || !orig || !prefix || !sc || !bnd) {
+    /* A clause's block bound holds up to the end of its block: it is
+     * recomputed only when candidates pass that point. */
+    double *cached = lede_arena_alloc(a, n * sizeof *cached);
+    uint32_t *cached_upto = lede_arena_alloc(a, n * sizeof *cached_upto);
+    if (!c || !orig || !prefix || !sc || !bnd || !cached || !cached_upto) {
         st->rc = LEDE_ENOMEM;
         return;
     }
     for (uint32_t i = 0; i < n; i++) {
         c[i] = b->should[i];
         orig[i] = i;
+        cached_upto[i] = 0;
+        cached[i] = -1;
     }
     for (uint32_t i = 1; i < n; i++)
         for (uint32_t j = i; j > 0 && c[j]->max_score < c[j - 1]->max_score; j--) {
@@ -810,7 +816,11 @@ static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index
             double ub = 0;
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t upto;
-                bnd[i] = (i >= ess && c[i]->doc != d) ? 0 : c[i]->bound(c[i], d, &upto);
+                if (cached[i] < 0 || d > cached_upto[i]) {
+                    cached[i] = c[i]->bound(c[i], d, &upto);
+                    cached_upto[i] = upto;
+                }
+                bnd[i] = (i >= ess && c[i]->doc != d) ? 0 : cached[i];
                 ub += bnd[i];
             }
             if (ub <= top->threshold) {
@@ -867,10 +877,20 @@ static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index
  * their current blocks cannot beat the threshold, jump past the shortest
  * of those blocks. */
 static void run_conjunction(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index,
-                            lede_topk *top, lede_run_stats *st)
+                            lede_topk *top, lede_run_stats *st, lede_arena *a)
 {
     uint32_t d = 0;
     lede_qit *lead = b->must_lead[0];
+    uint32_t nc = b->nmust + b->nshould;
+    /* Block bounds hold to the end of their block; recomputed past it. */
+    double *cached = lede_arena_alloc(a, nc * sizeof *cached);
+    uint32_t *cached_upto = lede_arena_alloc(a, nc * sizeof *cached_upto);
+    if (!cached || !cached_upto) {
+        st->rc = LEDE_ENOMEM;
+        return;
+    }
+    for (uint32_t i = 0; i < nc; i++)
+        cached[i] = -1;
     for (;;) {
         if (lead->doc < d)
             lead->advance(lead, d);
@@ -880,12 +900,14 @@ static void run_conjunction(bool_it *b, const lede_snap_seg *ss, uint32_t seg_in
         if (full(top)) {
             double ub = 0;
             uint32_t upto = NO_UPTO;
-            for (uint32_t i = 0; i < b->nmust + b->nshould; i++) {
-                lede_qit *c = i < b->nmust ? b->must[i] : b->should[i - b->nmust];
-                uint32_t u;
-                ub += c->bound(c, d, &u);
-                if (u < upto)
-                    upto = u;
+            for (uint32_t i = 0; i < nc; i++) {
+                if (cached[i] < 0 || d > cached_upto[i]) {
+                    lede_qit *c = i < b->nmust ? b->must[i] : b->should[i - b->nmust];
+                    cached[i] = c->bound(c, d, &cached_upto[i]);
+                }
+                ub += cached[i];
+                if (cached_upto[i] < upto)
+                    upto = cached_upto[i];
             }
             if (ub <= top->threshold) {
                 st->pruned = 1;
@@ -935,7 +957,7 @@ int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_ind
     if (exhaustive || root->doc == LEDE_NO_DOC)
         run_exhaustive(root, ss, seg_index, top, st);
     else if (bi->nmust)
-        run_conjunction(bi, ss, seg_index, top, st);
+        run_conjunction(bi, ss, seg_index, top, st, a);
     else
         run_maxscore(bi, ss, seg_index, top, st, a);
     for (uint32_t i = 0; i < b.ncursors; i++)
