@@ -812,16 +812,32 @@ static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index
             return;
         int skip = lede_is_deleted(ss, d);
         if (!skip && full(top)) {
-            /* Block-max check over every clause before scoring anything. */
-            double ub = 0;
+            /* Block-max check over every clause before scoring anything:
+             * first for the whole window where every clause's block bound
+             * holds (skipped at once when even their sum cannot compete),
+             * then for this document alone (clauses not on it add 0). */
+            double ub = 0, window = 0;
+            uint32_t window_end = NO_UPTO;
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t upto;
                 if (cached[i] < 0 || d > cached_upto[i]) {
                     cached[i] = c[i]->bound(c[i], d, &upto);
                     cached_upto[i] = upto;
                 }
+                window += cached[i];
+                if (cached_upto[i] < window_end)
+                    window_end = cached_upto[i];
                 bnd[i] = (i >= ess && c[i]->doc != d) ? 0 : cached[i];
                 ub += bnd[i];
+            }
+            if (window <= top->threshold) {
+                st->pruned = 1;
+                if (window_end >= NO_UPTO)
+                    return;
+                for (uint32_t i = ess; i < n; i++)
+                    if (c[i]->doc <= window_end)
+                        c[i]->advance(c[i], window_end + 1);
+                continue;
             }
             if (ub <= top->threshold) {
                 skip = 1;
