@@ -97,10 +97,26 @@ int lede_unpack(const uint8_t **p, const uint8_t *end, uint32_t *out, size_t n)
     if ((size_t)(end - q) < nbytes)
         return LEDE_ECORRUPT;
     const uint64_t mask = w == 32 ? 0xffffffffu : (((uint64_t)1 << w) - 1);
+    /* Fast path: one unaligned 8-byte load per value, while 8 bytes remain
+     * inside the packed data; the last few values take the byte loop. */
+    size_t i = 0, bit = 0;
+    for (; i < n; i++, bit += w) {
+        size_t byte = bit >> 3;
+        if (byte + 8 > nbytes)
+            break;
+        uint64_t v;
+        memcpy(&v, q + byte, 8);
+        out[i] = (uint32_t)((v >> (bit & 7)) & mask);
+    }
+    size_t k = bit >> 3;
+    unsigned skip = bit & 7;
     uint64_t acc = 0;
     unsigned have = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (i < n && skip) {
+        acc = (uint64_t)q[k++] >> skip;
+        have = 8 - skip;
+    }
+    for (; i < n; i++) {
         while (have < w) {
             acc |= (uint64_t)q[k++] << have;
             have += 8;
@@ -110,6 +126,33 @@ int lede_unpack(const uint8_t **p, const uint8_t *end, uint32_t *out, size_t n)
         have -= w;
     }
     *p = q + nbytes;
+    return LEDE_OK;
+}
+
+int lede_unpack_range(const uint8_t *p, const uint8_t *end, size_t n, size_t lo, size_t hi,
+                      uint32_t *out)
+{
+    if (p >= end || lo > hi || hi > n)
+        return LEDE_ECORRUPT;
+    unsigned w = *p++;
+    if (w > 32)
+        return LEDE_ECORRUPT;
+    size_t nbytes = (n * w + 7) / 8;
+    if ((size_t)(end - p) < nbytes)
+        return LEDE_ECORRUPT;
+    if (w == 0) {
+        memset(out, 0, (hi - lo) * sizeof *out);
+        return LEDE_OK;
+    }
+    const uint64_t mask = w == 32 ? 0xffffffffu : (((uint64_t)1 << w) - 1);
+    for (size_t i = lo; i < hi; i++) {
+        size_t bit = i * w, byte = bit >> 3;
+        uint64_t v = 0;
+        /* Never past the packed bytes: a short tail is loaded byte by byte. */
+        size_t avail = nbytes - byte < 8 ? nbytes - byte : 8;
+        memcpy(&v, p + byte, avail);
+        out[i - lo] = (uint32_t)((v >> (bit & 7)) & mask);
+    }
     return LEDE_OK;
 }
 

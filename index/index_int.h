@@ -73,6 +73,9 @@ int lede_varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v);
 size_t lede_pack_bound(size_t n);                           /* max bytes of lede_pack */
 size_t lede_pack(const uint32_t *in, size_t n, uint8_t *out);
 int lede_unpack(const uint8_t **p, const uint8_t *end, uint32_t *out, size_t n);
+/* Random access into one packed block of n values at p: values [lo, hi). */
+int lede_unpack_range(const uint8_t *p, const uint8_t *end, size_t n, size_t lo, size_t hi,
+                      uint32_t *out);
 static inline uint32_t lede_get_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -454,6 +457,11 @@ struct lede_qit {
     uint32_t doc;             /* current match, LEDE_NO_DOC at the end */
     double max_score;         /* bound over the whole segment */
     uint64_t cost;            /* an estimate of the number of matches */
+    /* Set by the top-k algorithm: a match scoring no more than this cannot
+     * matter, so an iterator with costly confirmation (a phrase) may skip
+     * documents whose bound is below it. 0 = no hint. */
+    double min_score;
+    int skipped;              /* 1 once min_score made it pass over a match */
     void (*advance)(lede_qit *it, uint32_t target);
     double (*score)(lede_qit *it);
     double (*bound)(lede_qit *it, uint32_t target, uint32_t *upto);

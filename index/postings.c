@@ -459,10 +459,9 @@ const uint32_t *lede_cursor_positions(lede_cursor *c, uint32_t *n)
         c->chunk_p += size;
         c->chunk_idx++;
     }
-    uint32_t need = (k1 - k0 + 1) * LEDE_BLOCK;
-    if (need > c->pos_cap) {
+    if (tf > c->pos_cap) {
         uint32_t cap = c->pos_cap ? c->pos_cap : 256;
-        while (cap < need)
+        while (cap < tf)
             cap *= 2;
         uint32_t *buf = lede_arena_alloc(c->arena, (size_t)cap * sizeof *buf);
         if (!buf)
@@ -470,19 +469,24 @@ const uint32_t *lede_cursor_positions(lede_cursor *c, uint32_t *n)
         c->pos_buf = buf;
         c->pos_cap = cap;
     }
+    /* Bit-packing allows random access: only this document's values are read. */
     const uint8_t *q = c->chunk_p;
     for (uint32_t k = k0; k <= k1; k++) {
         uint32_t cnt = total - k * LEDE_BLOCK;
         if (cnt > LEDE_BLOCK)
             cnt = LEDE_BLOCK;
+        uint32_t lo = k == k0 ? first - k0 * LEDE_BLOCK : 0;
+        uint32_t hi = k == k1 ? first + tf - k1 * LEDE_BLOCK : cnt;
+        if (lede_unpack_range(q, end, cnt, lo, hi, c->pos_buf + (k * LEDE_BLOCK + lo - first)))
+            goto corrupt;
         if (k == k1) {
             c->chunk_p = q; /* the next document starts in this chunk or later */
             c->chunk_idx = k1;
+        } else {
+            q += 1 + ((size_t)cnt * *q + 7) / 8;
         }
-        if (lede_unpack(&q, end, c->pos_buf + (k - k0) * LEDE_BLOCK, cnt))
-            goto corrupt;
     }
-    uint32_t *out = c->pos_buf + (first - k0 * LEDE_BLOCK);
+    uint32_t *out = c->pos_buf;
     uint64_t prev = 0;
     for (uint32_t j = 0; j < tf; j++) {
         uint64_t v = j == 0 ? out[j] : prev + 1 + out[j];

@@ -315,6 +315,8 @@ static uint32_t phrase_matches(phrase_it *p, uint32_t doc)
     return count;
 }
 
+static double phrase_bound(lede_qit *it, uint32_t target, uint32_t *upto);
+
 static void phrase_advance(lede_qit *it, uint32_t target)
 {
     phrase_it *p = (phrase_it *)it;
@@ -328,6 +330,19 @@ again:
         }
         if (p->c[i]->doc > d) {
             d = p->c[i]->doc;
+            goto again;
+        }
+    }
+    if (it->min_score > 0) {
+        /* Positions are the costly part: not for documents that cannot compete. */
+        uint32_t upto;
+        if (phrase_bound(it, d, &upto) <= it->min_score) {
+            it->skipped = 1;
+            if (upto >= NO_UPTO) {
+                it->doc = LEDE_NO_DOC;
+                return;
+            }
+            d = upto + 1;
             goto again;
         }
     }
@@ -879,6 +894,9 @@ static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index
                     total += sc[i];
                 st->matched++;
                 lede_topk_push(top, total, ss->base + d, seg_index, d);
+                if (full(top))
+                    for (uint32_t i = 0; i < n; i++)
+                        c[i]->min_score = top->threshold - (prefix[n - 1] - c[i]->max_score);
             }
         }
         if (d == NO_UPTO)
@@ -945,6 +963,11 @@ static void run_conjunction(bool_it *b, const lede_snap_seg *ss, uint32_t seg_in
             st->matched++;
             st->scored += b->nmust;
             lede_topk_push(top, bool_score(&b->it), ss->base + d, seg_index, d);
+            if (full(top))
+                for (uint32_t i = 0; i < nc; i++) {
+                    lede_qit *c = i < b->nmust ? b->must[i] : b->should[i - b->nmust];
+                    c->min_score = top->threshold - (b->it.max_score - c->max_score);
+                }
         }
         if (d == NO_UPTO)
             return;
@@ -976,6 +999,9 @@ int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_ind
         run_conjunction(bi, ss, seg_index, top, st, a);
     else
         run_maxscore(bi, ss, seg_index, top, st, a);
+    for (uint32_t i = 0; i < bi->nmust + bi->nshould; i++)
+        if ((i < bi->nmust ? bi->must[i] : bi->should[i - bi->nmust])->skipped)
+            st->pruned = 1;
     for (uint32_t i = 0; i < b.ncursors; i++)
         if (b.cursors[i]->rc)
             return b.cursors[i]->rc;
