@@ -315,7 +315,13 @@ static int fold_unicode(lede_analyzer *an, size_t raw_len, size_t *term_len)
         if (k <= 0)
             break;
         int cls = class_of_codepoint(cp);
-        if (cls == C_LETTER || cls == C_DIGIT || cls == C_NUMBER) {
+        if (cls == C_APOS && out > 0 && last != C_SEP) {
+            if (out + 1 > LEDE_MAX_TERM)
+                return FOLD_OVERLONG;
+            an->term[out++] = '\'';
+            last = C_SEP;
+            dot_pending = 0;
+        } else if (cls == C_LETTER || cls == C_DIGIT || cls == C_NUMBER) {
             size_t add = (size_t)k + (dot_pending && cls == C_DIGIT);
             if (out + add > LEDE_MAX_TERM)
                 return FOLD_OVERLONG;
@@ -355,13 +361,28 @@ static int fold_span(lede_analyzer *an, const uint8_t *t, const word_span *w, si
 
     end = cut_possessive(t, start, end);
     /* Inside a span every connector joins, so: a dot after a digit is a
-     * decimal point and stays; every other connector is dropped. */
+     * decimal point and stays; an apostrophe stays, as ASCII "'" (so
+     * "he'll" never becomes "hell" nor "we'll" "well"); every other
+     * connector is dropped. */
     int last = C_SEP;
     if (!w->non_ascii) {
         for (size_t i = start; i < end; i++) {
-            if (t[i] >= 0x80)   /* a byte of a multi-byte connector */
+            if (t[i] >= 0x80) {   /* a byte of a multi-byte connector */
+                if (t[i] == 0xE2 && i + 2 < end && t[i + 1] == 0x80 && t[i + 2] == 0x99) {
+                    if (out == LEDE_MAX_TERM)
+                        return FOLD_OVERLONG;
+                    an->term[out++] = '\'';
+                    i += 2;
+                }
                 continue;
+            }
             int cls = ascii_class[t[i]];
+            if (cls == C_APOS) {
+                if (out == LEDE_MAX_TERM)
+                    return FOLD_OVERLONG;
+                an->term[out++] = '\'';
+                continue;
+            }
             if (IS_WORD(cls) || (cls == C_DOT && last == C_DIGIT)) {
                 if (out == LEDE_MAX_TERM)
                     return FOLD_OVERLONG;
@@ -378,6 +399,12 @@ static int fold_span(lede_analyzer *an, const uint8_t *t, const word_span *w, si
     size_t n;
     for (size_t i = start; i < end; i += n) {
         int cls = char_at(t, end, i, &n);
+        if (cls == C_APOS) {
+            if (out + 1 > MAX_RAW_WORD)
+                return FOLD_OVERLONG;
+            an->raw[out++] = '\'';
+            continue;
+        }
         if (IS_WORD(cls) || (cls == C_DOT && last == C_DIGIT)) {
             if (out + n > MAX_RAW_WORD)
                 return FOLD_OVERLONG;

@@ -278,35 +278,57 @@ typedef struct phrase_it {
     int field;
     double w;
     uint32_t freq;
+    uint32_t *starts;      /* candidate start positions in the current doc */
+    uint32_t starts_cap;
+    lede_arena *arena;
     const lede_segment *seg;
     const lede_scoring *sc;
 } phrase_it;
 
+/* Counts the phrase's occurrences in doc. Start positions come from the
+ * rarest term and are filtered term by term (rarest first), so a document
+ * that fails early never has the positions of its frequent terms decoded. */
 static uint32_t phrase_matches(phrase_it *p, uint32_t doc)
 {
-    const uint32_t *pos[16];
-    uint32_t npos[16], at[16] = {0};
-    for (uint32_t i = 0; i < p->n; i++) {
-        pos[i] = lede_cursor_positions(p->c[i], &npos[i]);
-        if (!pos[i])
+    uint32_t n0;
+    const uint32_t *pos0 = lede_cursor_positions(p->c[0], &n0);
+    if (!pos0)
+        return 0;
+    if (n0 > p->starts_cap) {
+        uint32_t cap = p->starts_cap ? p->starts_cap : 64;
+        while (cap < n0)
+            cap *= 2;
+        uint32_t *fresh = lede_arena_alloc(p->arena, (size_t)cap * sizeof *fresh);
+        if (!fresh)
             return 0;
+        p->starts = fresh;
+        p->starts_cap = cap;
+    }
+    uint32_t ns = 0;
+    for (uint32_t j = 0; j < n0; j++)
+        if (pos0[j] >= p->rel[0])
+            p->starts[ns++] = pos0[j] - p->rel[0];
+    for (uint32_t i = 1; i < p->n && ns > 0; i++) {
+        uint32_t ni;
+        const uint32_t *pos = lede_cursor_positions(p->c[i], &ni);
+        if (!pos)
+            return 0;
+        uint32_t kept = 0, at = 0;
+        for (uint32_t j = 0; j < ns; j++) {
+            uint32_t want = p->starts[j] + p->rel[i];
+            while (at < ni && pos[at] < want)
+                at++;
+            if (at == ni)
+                break;
+            if (pos[at] == want)
+                p->starts[kept++] = p->starts[j];
+        }
+        ns = kept;
     }
     uint32_t body_start = u32_at(p->seg->body_start, doc);
     uint32_t count = 0;
-    for (uint32_t j = 0; j < npos[0]; j++) {
-        if (pos[0][j] < p->rel[0])
-            continue;
-        uint32_t start = pos[0][j] - p->rel[0];
-        int ok = 1;
-        for (uint32_t i = 1; i < p->n && ok; i++) {
-            uint32_t want = start + p->rel[i];
-            while (at[i] < npos[i] && pos[i][at[i]] < want)
-                at[i]++;
-            ok = at[i] < npos[i] && pos[i][at[i]] == want;
-        }
-        if (!ok)
-            continue;
-        uint32_t end = start + p->rel_max;
+    for (uint32_t j = 0; j < ns; j++) {
+        uint32_t start = p->starts[j], end = start + p->rel_max;
         int in_title = end < body_start, in_body = start >= body_start;
         if ((p->field == LEDE_FIELD_ALL && (in_title || in_body)) ||
             (p->field == LEDE_FIELD_TITLE && in_title) || (p->field == LEDE_FIELD_BODY && in_body))
@@ -422,6 +444,7 @@ static lede_qit *new_phrase(build_ctx *b, const lede_qnode *q, const lede_leaf *
     p->n = n;
     p->c = c;
     p->rel = rel;
+    p->arena = b->a;
     p->field = q->field;
     p->w = leaf->weight;
     p->seg = b->seg;

@@ -6,8 +6,8 @@
  * Rules (docs/ANALYZER.md has the full list): words are runs of Unicode
  * letters, marks and digits; case and accents are folded (NFKC casefold with
  * marks stripped, so "Élysée" -> "elysee"); a possessive "'s" / "’s" is
- * dropped and inner apostrophes removed ("Macron's" -> "macron", "don't" ->
- * "dont"); dots inside letter runs are dropped ("U.S." -> "us"); digits joined
+ * dropped and an inner apostrophe kept as ASCII "'" ("Macron's" -> "macron",
+ * "don’t" -> "don't", so "he'll" never meets "hell"); dots inside letter runs are dropped ("U.S." -> "us"); digits joined
  * by '.' or ',' stay one number ("3.5", "1,000" -> "1000"); English Snowball
  * stemming (libstemmer "english"); no stop words unless a stop list is given.
  * Stop words and over-long words are not emitted but still use a position,
