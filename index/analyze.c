@@ -630,8 +630,23 @@ void lede_analyzer_free(lede_analyzer *an)
     free(an);
 }
 
+static int analyze(lede_analyzer *an, const char *text, size_t len, uint32_t first_pos,
+                   lede_token_fn fn, void *ctx, uint32_t *next_pos, bool stem);
+
 int lede_analyze(lede_analyzer *an, const char *text, size_t len, uint32_t first_pos,
                  lede_token_fn fn, void *ctx, uint32_t *next_pos)
+{
+    return analyze(an, text, len, first_pos, fn, ctx, next_pos, true);
+}
+
+int lede_analyze_words(lede_analyzer *an, const char *text, size_t len, uint32_t first_pos,
+                       lede_token_fn fn, void *ctx, uint32_t *next_pos)
+{
+    return analyze(an, text, len, first_pos, fn, ctx, next_pos, false);
+}
+
+static int analyze(lede_analyzer *an, const char *text, size_t len, uint32_t first_pos,
+                   lede_token_fn fn, void *ctx, uint32_t *next_pos, bool stem_it)
 {
     uint32_t pos = first_pos;
     int rc = LEDE_OK;
@@ -655,17 +670,21 @@ int lede_analyze(lede_analyzer *an, const char *text, size_t len, uint32_t first
             continue;
         if (an->stop_count && stop_contains(an, an->term, term_len))
             continue;
-        const char *stem;
-        size_t stem_len;
-        rc = stem_term(an, an->term, term_len, &stem, &stem_len);
+        const char *stem = an->term;
+        size_t stem_len = term_len;
+        if (stem_it)
+            rc = stem_term(an, an->term, term_len, &stem, &stem_len);
         if (rc < 0 || !fn)
             continue;
         if (stem_len > LEDE_MAX_TERM)   /* cannot happen: stems never grow */
             stem_len = LEDE_MAX_TERM;
-        memcpy(an->token_term, stem, stem_len);
-        an->token_term[stem_len] = '\0';
+        if (stem != an->term) {   /* an->term is NUL-terminated already */
+            memcpy(an->token_term, stem, stem_len);
+            an->token_term[stem_len] = '\0';
+            stem = an->token_term;
+        }
         lede_token tok = {
-            .term = an->token_term,
+            .term = stem,
             .term_len = (uint32_t)stem_len,
             .pos = word_pos,
             .start = (uint32_t)w.start,

@@ -19,18 +19,23 @@
 
 struct lede_docstore_writer {
     lede_buf raw;        /* records of the open block */
-    lede_buf out;        /* compressed blocks */
+    lede_buf zbuf;       /* one compressed block */
     lede_buf index;
+    uint64_t out_len;    /* bytes emitted so far */
     uint32_t ndocs, block_first, nblocks;
+    lede_emit_fn emit;
+    void *emit_ctx;
     ZSTD_CCtx *cctx;
     int rc;
 };
 
-lede_docstore_writer *lede_docstore_writer_new(void)
+lede_docstore_writer *lede_docstore_writer_new(lede_emit_fn emit, void *ctx)
 {
     lede_docstore_writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    w->emit = emit;
+    w->emit_ctx = ctx;
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) {
         free(w);
@@ -44,7 +49,7 @@ void lede_docstore_writer_free(lede_docstore_writer *w)
     if (!w)
         return;
     lede_buf_free(&w->raw);
-    lede_buf_free(&w->out);
+    lede_buf_free(&w->zbuf);
     lede_buf_free(&w->index);
     ZSTD_freeCCtx(w->cctx);
     free(w);
@@ -55,16 +60,19 @@ static int flush_block(lede_docstore_writer *w)
     if (w->raw.len == 0)
         return 0;
     size_t bound = ZSTD_compressBound(w->raw.len);
-    lede_buf_put_u64(&w->index, w->out.len);
+    lede_buf_put_u64(&w->index, w->out_len);
     lede_buf_put_u32(&w->index, w->block_first);
-    lede_buf_reserve(&w->out, bound);
-    if (w->out.rc || w->index.rc)
+    w->zbuf.len = 0;
+    lede_buf_reserve(&w->zbuf, bound);
+    if (w->zbuf.rc || w->index.rc)
         return w->rc = LEDE_ENOMEM;
-    size_t n = ZSTD_compressCCtx(w->cctx, w->out.p + w->out.len, bound, w->raw.p, w->raw.len,
-                                 ZSTD_LEVEL);
+    size_t n = ZSTD_compressCCtx(w->cctx, w->zbuf.p, bound, w->raw.p, w->raw.len, ZSTD_LEVEL);
     if (ZSTD_isError(n))
         return w->rc = LEDE_ENOMEM;
-    w->out.len += n;
+    int rc = w->emit(w->emit_ctx, w->zbuf.p, n);
+    if (rc)
+        return w->rc = rc;
+    w->out_len += n;
     w->raw.len = 0;
     w->nblocks++;
     w->block_first = w->ndocs;
@@ -84,14 +92,15 @@ int lede_docstore_add(lede_docstore_writer *w, const uint8_t *rec, size_t len)
     return 0;
 }
 
-int lede_docstore_finish(lede_docstore_writer *w, lede_buf *out)
+int lede_docstore_finish(lede_docstore_writer *w)
 {
     if (flush_block(w))
         return w->rc;
-    lede_buf_put(out, w->out.p, w->out.len);
-    lede_buf_put(out, w->index.p, w->index.len);
-    lede_buf_put_u32(out, w->nblocks);
-    return out->rc;
+    lede_buf_put_u32(&w->index, w->nblocks);
+    if (w->index.rc)
+        return w->rc = LEDE_ENOMEM;
+    int rc = w->emit(w->emit_ctx, w->index.p, w->index.len);
+    return rc ? (w->rc = rc) : 0;
 }
 
 void lede_record_encode(const lede_doc *doc, lede_buf *out)

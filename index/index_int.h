@@ -20,6 +20,13 @@
 /* ======================================================= err.c */
 /* (lede_err_* are public; nothing private here.) */
 
+/* ======================================================= analyze.c
+ * lede_analyze without the stemming: tokens carry the folded words (stop
+ * words still removed), so a caller that sees a word many times can stem it
+ * once with lede_stem_word. */
+int lede_analyze_words(lede_analyzer *an, const char *text, size_t len, uint32_t first_pos,
+                       lede_token_fn fn, void *ctx, uint32_t *next_pos);
+
 /* ======================================================= arena.c
  * Per-query bump allocator: many small allocations, one reset. */
 typedef struct lede_arena lede_arena;
@@ -146,11 +153,15 @@ int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
  * Stored fields: document records (id, title, body, source, date, url)
  * packed into blocks of about 16 KiB raw, each zstd-compressed. */
 typedef struct lede_docstore_writer lede_docstore_writer;
-lede_docstore_writer *lede_docstore_writer_new(void);
+/* Compressed blocks go to emit as soon as they are full, so stored text is
+ * written while indexing goes on, never held whole in memory. emit returns
+ * 0 or a negative lede_rc. */
+typedef int (*lede_emit_fn)(void *ctx, const void *data, size_t n);
+lede_docstore_writer *lede_docstore_writer_new(lede_emit_fn emit, void *ctx);
 /* Appends a record (encoded by lede_record_encode). */
 int lede_docstore_add(lede_docstore_writer *w, const uint8_t *rec, size_t len);
-/* Finishes: appends the blocks and the block index to out. */
-int lede_docstore_finish(lede_docstore_writer *w, lede_buf *out);
+/* Finishes: emits the last block and the block index. */
+int lede_docstore_finish(lede_docstore_writer *w);
 void lede_docstore_writer_free(lede_docstore_writer *w);
 
 /* Record: a presence byte (bit i = field i present, fields in lede_doc order)
@@ -216,7 +227,8 @@ int lede_seg_writer_append_sink(lede_seg_writer *w, lede_term_sink *k);
 int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err);
 void lede_seg_writer_free(lede_seg_writer *w); /* removes an unfinished file */
 
-enum { SEC_POSTINGS, SEC_POSITIONS, SEC_DICT, SEC_DOCS, SEC_IDS, SEC_STORED, SEC_COUNT };
+/* In file order: stored fields first, so they are written while indexing runs. */
+enum { SEC_STORED, SEC_POSTINGS, SEC_POSITIONS, SEC_DICT, SEC_DOCS, SEC_IDS, SEC_COUNT };
 
 typedef struct lede_segment {
     int refs;                 /* atomic */

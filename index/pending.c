@@ -42,9 +42,22 @@ typedef struct ctok {
 } ctok;
 
 typedef struct cterm {
-    uint32_t hash, off, len;   /* term bytes at ctext + off */
+    uint32_t hash, off, len;   /* stem bytes at ctext + off */
     uint32_t head, tail, tf, tf_title;
 } cterm;
+
+typedef struct cword {
+    uint32_t hash, off, len;   /* folded word bytes at ctext + off */
+    uint32_t term;             /* its stem's cterm */
+} cword;
+
+/* A per-document open-addressing table of indexes into cterm or cword
+ * (both start with hash, off, len). A slot is used only if its generation
+ * is the table's, so a new document empties it in O(1). */
+typedef struct ltable {
+    uint32_t *idx, *gen;
+    uint32_t cap, cur;
+} ltable;
 
 /* One analyzed document on its way to the inverter. */
 typedef struct slot {
@@ -65,13 +78,14 @@ struct lede_pending {
     uint32_t ndocs;         /* inverted */
     lede_buf body_start;
     /* caller state: the current document's tokens grouped by term */
-    lede_buf ctext;         /* term bytes of the document's tokens */
+    lede_buf ctext;         /* bytes of the document's distinct stems and words */
     struct ctok *ctok;
     uint32_t nctok, ctok_cap;
-    struct cterm *cterm;
+    struct cterm *cterm;    /* distinct stems */
     uint32_t ncterm, cterm_cap;
-    uint32_t *ltab, *lgen;  /* open addressing: cterm index per slot, valid if lgen == gen */
-    uint32_t lcap, gen;
+    struct cword *cword;    /* distinct words, each stemmed once */
+    uint32_t ncword, cword_cap;
+    struct ltable *stems, *words;
     uint32_t submitted;
     size_t bytes;           /* estimate of memory held, for the budget */
     /* pipeline */
@@ -188,8 +202,15 @@ void lede_pending_free(lede_pending *p)
     lede_buf_free(&p->ctext);
     free(p->ctok);
     free(p->cterm);
-    free(p->ltab);
-    free(p->lgen);
+    free(p->cword);
+    for (int i = 0; i < 2; i++) {
+        ltable *t = i ? p->words : p->stems;
+        if (t) {
+            free(t->idx);
+            free(t->gen);
+            free(t);
+        }
+    }
     lede_buf_free(&p->body_start);
     lede_seg_writer_free(p->sw);
     pthread_mutex_destroy(&p->mu);
@@ -329,28 +350,135 @@ typedef struct analyze_ctx {
     uint32_t count;
 } analyze_ctx;
 
-static int grow_local(lede_pending *p)
+/* Entries of cterm and cword begin with (hash, off, len). */
+typedef struct lkey {
+    uint32_t hash, off, len;
+} lkey;
+
+#define LKEY(base, stride, i) ((const lkey *)((const char *)(base) + (size_t)(i) * (stride)))
+
+static int ltable_grow(ltable *t, const void *base, size_t stride, uint32_t n)
 {
-    uint32_t cap = p->lcap ? p->lcap * 2 : 4096;
-    uint32_t *tab = malloc(cap * sizeof *tab), *gen = calloc(cap, sizeof *gen);
-    if (!tab || !gen) {
-        free(tab);
+    uint32_t cap = t->cap ? t->cap * 2 : 4096;
+    uint32_t *idx = malloc(cap * sizeof *idx), *gen = calloc(cap, sizeof *gen);
+    if (!idx || !gen) {
+        free(idx);
         free(gen);
         return LEDE_ENOMEM;
     }
-    for (uint32_t i = 0; i < p->ncterm; i++) {
-        uint32_t h = p->cterm[i].hash & (cap - 1);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t h = LKEY(base, stride, i)->hash & (cap - 1);
         while (gen[h] == 1)
             h = (h + 1) & (cap - 1);
         gen[h] = 1;
-        tab[h] = i;
+        idx[h] = i;
     }
-    free(p->ltab);
-    free(p->lgen);
-    p->ltab = tab;
-    p->lgen = gen;
-    p->lcap = cap;
-    p->gen = 1; /* the entries just placed are this document's */
+    free(t->idx);
+    free(t->gen);
+    t->idx = idx;
+    t->gen = gen;
+    t->cap = cap;
+    t->cur = 1; /* the entries just placed are this document's */
+    return 0;
+}
+
+static void ltable_reset(ltable *t)
+{
+    if (++t->cur == 0) {
+        memset(t->gen, 0, t->cap * sizeof *t->gen);
+        t->cur = 1;
+    }
+}
+
+/* The slot of key (found: *hit = 1) or the empty slot where it would go. */
+static uint32_t ltable_find(const ltable *t, const void *base, size_t stride, const uint8_t *text,
+                            const char *key, uint32_t len, uint32_t hash, int *hit)
+{
+    uint32_t h = hash & (t->cap - 1);
+    for (; t->gen[h] == t->cur; h = (h + 1) & (t->cap - 1)) {
+        const lkey *k = LKEY(base, stride, t->idx[h]);
+        if (k->hash == hash && k->len == len && memcmp(text + k->off, key, len) == 0) {
+            *hit = 1;
+            return h;
+        }
+    }
+    *hit = 0;
+    return h;
+}
+
+static int grow_array(void **arr, uint32_t *cap, uint32_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    uint32_t c = *cap ? *cap * 2 : 1024;
+    void *fresh = realloc(*arr, (size_t)c * size);
+    if (!fresh)
+        return LEDE_ENOMEM;
+    *arr = fresh;
+    *cap = c;
+    return 0;
+}
+
+/* The cterm of a stem, created if new. */
+static int stem_entry(lede_pending *p, const char *stem, uint32_t len, uint32_t *out)
+{
+    ltable *t = p->stems;
+    if ((p->ncterm + 1) * 2 > t->cap && ltable_grow(t, p->cterm, sizeof *p->cterm, p->ncterm))
+        return LEDE_ENOMEM;
+    uint32_t hash = hash_term(stem, len);
+    int hit;
+    uint32_t h = ltable_find(t, p->cterm, sizeof *p->cterm, p->ctext.p, stem, len, hash, &hit);
+    if (hit) {
+        *out = t->idx[h];
+        return 0;
+    }
+    if (grow_array((void **)&p->cterm, &p->cterm_cap, p->ncterm, sizeof *p->cterm))
+        return LEDE_ENOMEM;
+    cterm *c = &p->cterm[p->ncterm];
+    c->hash = hash;
+    c->off = (uint32_t)p->ctext.len;
+    c->len = len;
+    c->head = c->tail = UINT32_MAX;
+    c->tf = c->tf_title = 0;
+    lede_buf_put(&p->ctext, stem, len);
+    if (p->ctext.rc)
+        return LEDE_ENOMEM;
+    t->gen[h] = t->cur;
+    t->idx[h] = p->ncterm;
+    *out = p->ncterm++;
+    return 0;
+}
+
+/* The cterm of a folded word: its stem is computed once per document. */
+static int word_entry(lede_pending *p, const char *word, uint32_t len, uint32_t *out)
+{
+    ltable *t = p->words;
+    if ((p->ncword + 1) * 2 > t->cap && ltable_grow(t, p->cword, sizeof *p->cword, p->ncword))
+        return LEDE_ENOMEM;
+    uint32_t hash = hash_term(word, len);
+    int hit;
+    uint32_t h = ltable_find(t, p->cword, sizeof *p->cword, p->ctext.p, word, len, hash, &hit);
+    if (hit) {
+        *out = p->cword[t->idx[h]].term;
+        return 0;
+    }
+    char stem[LEDE_MAX_TERM + 1];
+    size_t stem_len = lede_stem_word(p->an, word, len, stem, sizeof stem);
+    uint32_t term;
+    int rc = stem_entry(p, stem_len ? stem : word, stem_len ? (uint32_t)stem_len : len, &term);
+    if (rc || grow_array((void **)&p->cword, &p->cword_cap, p->ncword, sizeof *p->cword))
+        return LEDE_ENOMEM;
+    cword *w = &p->cword[p->ncword];
+    w->hash = hash;
+    w->off = (uint32_t)p->ctext.len;
+    w->len = len;
+    w->term = term;
+    lede_buf_put(&p->ctext, word, len);
+    if (p->ctext.rc)
+        return LEDE_ENOMEM;
+    t->gen[h] = t->cur;
+    t->idx[h] = p->ncword++;
+    *out = term;
     return 0;
 }
 
@@ -358,58 +486,22 @@ static int on_token(void *ctx, const lede_token *tok)
 {
     analyze_ctx *a = ctx;
     lede_pending *p = a->p;
-    if ((p->ncterm + 1) * 2 > p->lcap && grow_local(p))
+    if (grow_array((void **)&p->ctok, &p->ctok_cap, p->nctok, sizeof *p->ctok))
         return LEDE_ENOMEM;
-    if (p->nctok == p->ctok_cap) {
-        uint32_t cap = p->ctok_cap ? p->ctok_cap * 2 : 4096;
-        ctok *fresh = realloc(p->ctok, cap * sizeof *fresh);
-        if (!fresh)
-            return LEDE_ENOMEM;
-        p->ctok = fresh;
-        p->ctok_cap = cap;
-    }
-    uint32_t hash = hash_term(tok->term, tok->term_len);
-    uint32_t h = hash & (p->lcap - 1);
-    cterm *c = NULL;
-    for (; p->lgen[h] == p->gen; h = (h + 1) & (p->lcap - 1)) {
-        cterm *x = &p->cterm[p->ltab[h]];
-        if (x->hash == hash && x->len == tok->term_len &&
-            memcmp(p->ctext.p + x->off, tok->term, tok->term_len) == 0) {
-            c = x;
-            break;
-        }
-    }
+    uint32_t term;
+    if (word_entry(p, tok->term, tok->term_len, &term))
+        return LEDE_ENOMEM;
+    cterm *c = &p->cterm[term];
     uint32_t idx = p->nctok++;
     p->ctok[idx].pos = tok->pos;
     p->ctok[idx].next = UINT32_MAX;
-    int in_title = tok->pos < a->body_start;
-    if (c) {
+    if (c->tf == 0)
+        c->head = idx;
+    else
         p->ctok[c->tail].next = idx;
-        c->tail = idx;
-        c->tf++;
-        c->tf_title += in_title;
-    } else {
-        if (p->ncterm == p->cterm_cap) {
-            uint32_t cap = p->cterm_cap ? p->cterm_cap * 2 : 1024;
-            cterm *fresh = realloc(p->cterm, cap * sizeof *fresh);
-            if (!fresh)
-                return LEDE_ENOMEM;
-            p->cterm = fresh;
-            p->cterm_cap = cap;
-        }
-        c = &p->cterm[p->ncterm];
-        c->hash = hash;
-        c->off = (uint32_t)p->ctext.len;
-        c->len = tok->term_len;
-        c->head = c->tail = idx;
-        c->tf = 1;
-        c->tf_title = in_title;
-        lede_buf_put(&p->ctext, tok->term, tok->term_len);
-        if (p->ctext.rc)
-            return LEDE_ENOMEM;
-        p->lgen[h] = p->gen;
-        p->ltab[h] = p->ncterm++;
-    }
+    c->tail = idx;
+    c->tf++;
+    c->tf_title += tok->pos < a->body_start;
     a->count++;
     return 0;
 }
@@ -461,27 +553,28 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
     slot *s = &p->slots[p->head];
     s->terms.len = 0;
     s->rec.len = 0;
-    /* A new generation empties the per-document table without clearing it. */
-    if (++p->gen == 0) {
-        if (p->lgen)
-            memset(p->lgen, 0, p->lcap * sizeof *p->lgen);
-        p->gen = 1;
+    if (!p->stems) {
+        p->stems = calloc(1, sizeof *p->stems);
+        p->words = calloc(1, sizeof *p->words);
+        if (!p->stems || !p->words || ltable_grow(p->stems, NULL, 0, 0) ||
+            ltable_grow(p->words, NULL, 0, 0))
+            return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
     }
-    p->nctok = p->ncterm = 0;
+    ltable_reset(p->stems);
+    ltable_reset(p->words);
+    p->nctok = p->ncterm = p->ncword = 0;
     p->ctext.len = 0;
-    if (!p->lcap && grow_local(p))
-        return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
     analyze_ctx a = {p, UINT32_MAX, 0};
     uint32_t next = 0;
     if (doc->title.ptr)
-        rc = lede_analyze(p->an, doc->title.ptr, doc->title.len, 0, on_token, &a, &next);
+        rc = lede_analyze_words(p->an, doc->title.ptr, doc->title.len, 0, on_token, &a, &next);
     memset(&s->info, 0, sizeof s->info);
     s->info.title_len = a.count;
     s->info.body_start = next + 1; /* a gap so no phrase spans title and body */
     a.body_start = s->info.body_start;
     if (!rc && doc->body.ptr)
-        rc = lede_analyze(p->an, doc->body.ptr, doc->body.len, s->info.body_start, on_token, &a,
-                          NULL);
+        rc = lede_analyze_words(p->an, doc->body.ptr, doc->body.len, s->info.body_start,
+                                on_token, &a, NULL);
     if (!rc)
         rc = encode_terms(p, s);
     if (rc)

@@ -4,6 +4,7 @@
  *
  * File layout (format version LEDE_SEG_VERSION, all integers little-endian):
  *   header   "LEDESEG\0", u32 version, u32 0
+ *   stored   docstore.c (first: it is written while the segment is built)
  *   postings every term's postings (postings.c), in dictionary order
  *   positions
  *   dict     pages of up to 64 entries; an entry: varint shared prefix with
@@ -17,7 +18,6 @@
  *            and the sorted source names (varint length + bytes).
  *   ids      u32 [ndocs] offsets of each doc's id string, u32 [ndocs] docnos
  *            sorted by id, then the id strings (varint length + bytes).
- *   stored   docstore.c
  *   footer   per section (u64 offset, u64 length, u32 crc32c), u32 ndocs,
  *            u32 nterms, u32 version, u32 crc32c of the footer so far,
  *            "LEDEEND\0".
@@ -43,8 +43,8 @@
 #define PAGE_TERMS 64
 #define MAX_KEY LEDE_MAX_KEY
 
-static const char *const section_names[SEC_COUNT] = {"postings", "positions", "dictionary",
-                                                     "docs", "ids", "stored"};
+static const char *const section_names[SEC_COUNT] = {"stored", "postings", "positions",
+                                                     "dictionary", "docs", "ids"};
 
 /* ============================================================ writer */
 
@@ -74,6 +74,9 @@ struct lede_term_sink {
 
 struct lede_seg_writer {
     char *path;
+    int fd;                   /* the file, open from the start: stored fields stream into it */
+    uint64_t stored_len;
+    uint32_t stored_crc;
     lede_buf post, pos, dict, page_index;
     lede_buf title_len, doc_len, body_start, date, source_tmp;
     lede_buf id_strings, id_off;
@@ -90,12 +93,35 @@ struct lede_seg_writer {
     int finished;
 };
 
+static int write_all(int fd, const void *p, size_t n);
+
+static int emit_stored(void *ctx, const void *data, size_t n)
+{
+    lede_seg_writer *w = ctx;
+    if (write_all(w->fd, data, n))
+        return LEDE_EIO;
+    w->stored_crc = lede_crc32c(w->stored_crc, data, n);
+    w->stored_len += n;
+    return 0;
+}
+
 int lede_seg_writer_new(const char *path, lede_seg_writer **out, lede_err *err)
 {
     lede_seg_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path)) || !(w->store = lede_docstore_writer_new())) {
+    if (w)
+        w->fd = -1;
+    if (!w || !(w->path = strdup(path)) || !(w->store = lede_docstore_writer_new(emit_stored, w))) {
         lede_seg_writer_free(w);
         return lede_err_set(err, LEDE_ENOMEM, "out of memory starting a segment");
+    }
+    /* The header is rewritten at finish; until then the file has no footer
+     * and cannot be mistaken for a segment. */
+    uint8_t header[HEADER_SIZE] = {0};
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0 || write_all(w->fd, header, HEADER_SIZE)) {
+        int e = errno;
+        lede_seg_writer_free(w);
+        return lede_err_set(err, LEDE_EIO, "%s: %s", path, strerror(e));
     }
     *out = w;
     return LEDE_OK;
@@ -105,6 +131,8 @@ void lede_seg_writer_free(lede_seg_writer *w)
 {
     if (!w)
         return;
+    if (w->fd >= 0)
+        close(w->fd);
     if (!w->finished && w->path)
         unlink(w->path);
     lede_buf *bufs[] = {&w->post, &w->pos, &w->dict, &w->page_index, &w->title_len, &w->doc_len,
@@ -466,8 +494,8 @@ int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err)
     lede_buf_put(db, w->page_index.p, w->page_index.len);
     lede_buf_put_u32(db, w->npages);
     lede_buf_put_u32(db, w->nterms);
-    if ((rc = lede_docstore_finish(w->store, &sec[SEC_STORED]))) {
-        lede_err_set(err, rc, "cannot compress stored fields");
+    if ((rc = lede_docstore_finish(w->store))) {
+        lede_err_set(err, rc, "cannot write stored fields to %s", w->path);
         goto done;
     }
     for (int s = 0; s < SEC_COUNT; s++)
@@ -476,18 +504,20 @@ int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err)
             goto done;
         }
     {
-        const lede_buf *parts[SEC_COUNT] = {&w->post, &w->pos, &sec[SEC_DICT], &sec[SEC_DOCS],
-                                            &sec[SEC_IDS], &sec[SEC_STORED]};
+        /* The stored section is on disk already; the rest follows it. */
+        const lede_buf *parts[SEC_COUNT] = {NULL, &w->post, &w->pos, &sec[SEC_DICT],
+                                            &sec[SEC_DOCS], &sec[SEC_IDS]};
         lede_buf footer = {0};
         uint8_t header[HEADER_SIZE] = {0};
         memcpy(header, MAGIC_HEAD, 8);
         header[8] = LEDE_SEG_VERSION;
         uint64_t off = HEADER_SIZE;
         for (int s = 0; s < SEC_COUNT; s++) {
+            uint64_t len = parts[s] ? parts[s]->len : w->stored_len;
             lede_buf_put_u64(&footer, off);
-            lede_buf_put_u64(&footer, parts[s]->len);
-            lede_buf_put_u32(&footer, lede_crc32c(0, parts[s]->p, parts[s]->len));
-            off += parts[s]->len;
+            lede_buf_put_u64(&footer, len);
+            lede_buf_put_u32(&footer, parts[s] ? lede_crc32c(0, parts[s]->p, len) : w->stored_crc);
+            off += len;
         }
         lede_buf_put_u32(&footer, w->ndocs);
         lede_buf_put_u32(&footer, w->nterms);
@@ -499,16 +529,17 @@ int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err)
             rc = lede_err_set(err, LEDE_ENOMEM, "out of memory finishing a segment");
             goto done;
         }
-        int fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        int bad = fd < 0 || write_all(fd, header, HEADER_SIZE);
-        for (int s = 0; s < SEC_COUNT && !bad; s++)
-            bad = parts[s]->len && write_all(fd, parts[s]->p, parts[s]->len);
-        bad = bad || write_all(fd, footer.p, footer.len) || fsync(fd);
+        int bad = 0;
+        for (int s = 1; s < SEC_COUNT && !bad; s++)
+            bad = parts[s]->len && write_all(w->fd, parts[s]->p, parts[s]->len);
+        bad = bad || write_all(w->fd, footer.p, footer.len) ||
+              pwrite(w->fd, header, HEADER_SIZE, 0) != HEADER_SIZE || fsync(w->fd);
         int saved = errno;
-        if (fd >= 0 && close(fd) && !bad) {
+        if (close(w->fd) && !bad) {
             bad = 1;
             saved = errno;
         }
+        w->fd = -1;
         lede_buf_free(&footer);
         if (bad) {
             rc = lede_err_set(err, LEDE_EIO, "%s: %s", w->path, strerror(saved));
