@@ -77,6 +77,8 @@ struct lede_pending {
     uint32_t cap, nterms;
     uint32_t ndocs;         /* inverted */
     lede_buf body_start;
+    const uint8_t **ent;    /* entries of the slot being inverted */
+    uint32_t ent_cap;
     /* caller state: the current document's tokens grouped by term */
     lede_buf ctext;         /* bytes of the document's distinct stems and words */
     struct ctok *ctok;
@@ -203,6 +205,7 @@ void lede_pending_free(lede_pending *p)
     free(p->ctok);
     free(p->cterm);
     free(p->cword);
+    free(p->ent);
     for (int i = 0; i < 2; i++) {
         ltable *t = i ? p->words : p->stems;
         if (t) {
@@ -291,19 +294,54 @@ static int fail_inverter(lede_pending *p, int rc, const char *what)
 static void invert_slot(lede_pending *p, slot *s)
 {
     uint32_t d = p->ndocs;
-    const uint8_t *q = s->terms.p;
+    /* First the entries' places, so the loop below can prefetch ahead: the
+     * term table, the term and its postings tail are three cache misses per
+     * term that would otherwise be paid one after the other. */
+    if (s->nterms > p->ent_cap) {
+        uint32_t cap = p->ent_cap ? p->ent_cap : 1024;
+        while (cap < s->nterms)
+            cap *= 2;
+        const uint8_t **fresh = realloc(p->ent, cap * sizeof *fresh);
+        if (!fresh) {
+            fail_inverter(p, LEDE_ENOMEM, "indexing");
+            return;
+        }
+        p->ent = fresh;
+        p->ent_cap = cap;
+    }
+    const uint8_t *q = s->terms.p, *end = s->terms.p + s->terms.len;
     for (uint32_t k = 0; k < s->nterms; k++) {
+        p->ent[k] = q;
+        q += 5 + q[4];
+        uint64_t skip;
+        lede_varint_get(&q, end, &skip);   /* written by this file just before */
+        lede_varint_get(&q, end, &skip);
+        q += 4 + lede_get_u32(q);
+    }
+    for (uint32_t k = 0; k < s->nterms; k++) {
+        uint32_t mask = p->cap - 1;
+        if (k + 16 < s->nterms)
+            __builtin_prefetch(&p->table[lede_get_u32(p->ent[k + 16]) & mask]);
+        if (k + 8 < s->nterms) {
+            const hslot *hs = &p->table[lede_get_u32(p->ent[k + 8]) & mask];
+            if (hs->t)
+                __builtin_prefetch(hs->t);
+        }
+        if (k + 4 < s->nterms) {
+            const hslot *hs = &p->table[lede_get_u32(p->ent[k + 4]) & mask];
+            if (hs->t && hs->t->post.p)
+                __builtin_prefetch(hs->t->post.p + hs->t->post.len);
+        }
+        q = p->ent[k];
         uint32_t hash = lede_get_u32(q);
         uint32_t len = q[4];
         const char *term = (const char *)q + 5;
         q += 5 + len;
         uint64_t tf, tf_title;
-        const uint8_t *end = s->terms.p + s->terms.len;
-        lede_varint_get(&q, end, &tf);     /* written by this file just before */
+        lede_varint_get(&q, end, &tf);
         lede_varint_get(&q, end, &tf_title);
         uint32_t nbytes = lede_get_u32(q);
         const uint8_t *positions = q + 4;
-        q += 4 + nbytes;
         pterm *t = find_term(p, term, len, hash);
         if (!t) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
