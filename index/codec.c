@@ -148,9 +148,13 @@ int lede_unpack_range(const uint8_t *p, const uint8_t *end, size_t n, size_t lo,
     for (size_t i = lo; i < hi; i++) {
         size_t bit = i * w, byte = bit >> 3;
         uint64_t v = 0;
-        /* Never past the packed bytes: a short tail is loaded byte by byte. */
-        size_t avail = nbytes - byte < 8 ? nbytes - byte : 8;
-        memcpy(&v, p + byte, avail);
+        if (byte + 8 <= nbytes) {
+            memcpy(&v, p + byte, 8);
+        } else {
+            /* Never past the packed bytes: the tail is loaded byte by byte. */
+            for (size_t b = 0; byte + b < nbytes; b++)
+                v |= (uint64_t)p[byte + b] << (8 * b);
+        }
         out[i - lo] = (uint32_t)((v >> (bit & 7)) & mask);
     }
     return LEDE_OK;
