@@ -367,7 +367,10 @@ uint32_t lede_cursor_block_of(const lede_cursor *c, uint32_t target);
  * stream into a segment writer as they arrive (stored fields, lengths);
  * postings stay in memory until flush writes the terms. */
 typedef struct lede_pending lede_pending;
-int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out, lede_err *err);
+/* an analyzes in the caller's thread; no_stem is the index's setting, used
+ * by the inverter's own stemmer. */
+int lede_pending_new(const char *seg_path, lede_analyzer *an, int no_stem, lede_pending **out,
+                     lede_err *err);
 /* Analyzes and adds doc; its docno in the segment is returned in *docno. */
 int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede_err *err);
 uint32_t lede_pending_ndocs(const lede_pending *p);

@@ -1,19 +1,20 @@
 /* pending.c: the in-memory inverted index of one segment being built, and
  * the two-stage pipeline that fills it. The caller's thread analyzes each
- * document and inverts it locally (its distinct terms, each with tf and its
- * positions already varint-encoded, grouped through a small per-document
- * hash table that stays in cache); a ring of slots hands that to the
- * inverter thread, which only appends each distinct term's bytes to the
- * term's postings and streams the document into the segment writer
- * (lengths, columns, compressed stored fields). Document numbers are given
- * in submission order, so the result does not depend on thread timing.
+ * document into folded words (no stemming) and inverts it locally: each
+ * distinct word with its tf and its positions, varint-encoded, grouped
+ * through a small per-document hash table that stays in cache. A ring of
+ * slots hands that to the inverter thread, which maps each word to its term
+ * through a table of every word seen (so a word is stemmed once per segment,
+ * not once per document), merges the positions of words sharing a stem
+ * ("run", "running"), appends each term's bytes to its postings, and
+ * streams the document into the segment writer (lengths, columns, and
+ * compressed stored fields written as blocks fill). Document numbers are
+ * given in submission order, so the result does not depend on timing.
  *
  * Per term the inverter keeps a varint stream of postings (doc gap, tf,
- * position gaps) and a second one for the title field (doc gap, tf in the
- * title). Per document, tokens are chained per term through one scratch
- * array, so inverting costs O(tokens) with no per-term allocation. Flush
- * sorts the terms and writes the title keys ("\x01" + term), then the
- * title+body keys. */
+ * position gaps) and one for the title field (doc gap, tf in the title).
+ * Flush sorts the terms and writes the title keys ("\x01" + term), then the
+ * title+body keys, encoding the two halves of the dictionary on two threads. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ typedef struct pterm {
     uint32_t tdf, last_title_doc;
     lede_buf post;          /* doc gap, tf, position gaps */
     lede_buf tpost;         /* title field: doc gap, tf */
+    uint32_t cur_doc;       /* the document whose words are being gathered */
+    uint32_t first, last, nwords;   /* its words in that document: a chain through ent_next */
 } pterm;
 
 typedef struct hslot {
@@ -36,58 +39,64 @@ typedef struct hslot {
     pterm *t;
 } hslot;
 
-/* Caller side: one token of the document being analyzed, and one distinct term. */
+/* A word seen in this segment and the term it stems to. */
+typedef struct pword {
+    char *key;
+    uint32_t len;
+    pterm *t;
+} pword;
+
+typedef struct wslot {
+    uint32_t hash;
+    pword *w;
+} wslot;
+
+/* Caller side: one token of the document being analyzed, and one distinct word. */
 typedef struct ctok {
     uint32_t pos, next;
 } ctok;
 
-typedef struct cterm {
-    uint32_t hash, off, len;   /* stem bytes at ctext + off */
-    uint32_t head, tail, tf, tf_title;
-} cterm;
-
 typedef struct cword {
     uint32_t hash, off, len;   /* folded word bytes at ctext + off */
-    uint32_t term;             /* its stem's cterm */
+    uint32_t head, tail, tf, tf_title;
 } cword;
-
-/* A per-document open-addressing table of indexes into cterm or cword
- * (both start with hash, off, len). A slot is used only if its generation
- * is the table's, so a new document empties it in O(1). */
-typedef struct ltable {
-    uint32_t *idx, *gen;
-    uint32_t cap, cur;
-} ltable;
 
 /* One analyzed document on its way to the inverter. */
 typedef struct slot {
-    lede_buf terms;         /* per distinct term: u32 hash, u8 length, bytes, varint tf,
+    lede_buf words;         /* per distinct word: u32 hash, u8 length, bytes, varint tf,
                                varint title tf, u32 n, n bytes of position varints */
-    uint32_t nterms;
+    uint32_t nwords;
     lede_buf rec;           /* the stored record */
     lede_doc_info info;
 } slot;
 
 struct lede_pending {
     lede_seg_writer *sw;
-    lede_analyzer *an;
+    lede_analyzer *an;      /* the caller's */
     /* inverter state */
+    lede_analyzer *stemmer; /* the inverter's own: libstemmer is not thread-safe */
     lede_arena *keys;
-    hslot *table;
+    hslot *table;           /* term -> pterm */
     uint32_t cap, nterms;
+    wslot *wtable;          /* word -> pword */
+    uint32_t wcap, nwords;
     uint32_t ndocs;         /* inverted */
     lede_buf body_start;
     const uint8_t **ent;    /* entries of the slot being inverted */
+    pterm **ent_term;
+    uint32_t *ent_next;
+    pterm **touched;
     uint32_t ent_cap;
-    /* caller state: the current document's tokens grouped by term */
-    lede_buf ctext;         /* bytes of the document's distinct stems and words */
-    struct ctok *ctok;
+    uint32_t *merge_a, *merge_b;   /* positions of words merged into one term */
+    uint32_t merge_cap;
+    /* caller state: the current document's tokens grouped by word */
+    lede_buf ctext;
+    ctok *ctok;
     uint32_t nctok, ctok_cap;
-    struct cterm *cterm;    /* distinct stems */
-    uint32_t ncterm, cterm_cap;
-    struct cword *cword;    /* distinct words, each stemmed once */
+    cword *cword;
     uint32_t ncword, cword_cap;
-    struct ltable *stems, *words;
+    uint32_t *lidx, *lgen;  /* per-document table: cword index per slot, valid if lgen == lcur */
+    uint32_t lcap, lcur;
     uint32_t submitted;
     size_t bytes;           /* estimate of memory held, for the budget */
     /* pipeline */
@@ -145,7 +154,8 @@ static void *worker_main(void *arg)
     }
 }
 
-int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out, lede_err *err)
+int lede_pending_new(const char *seg_path, lede_analyzer *an, int no_stem, lede_pending **out,
+                     lede_err *err)
 {
     lede_pending *p = calloc(1, sizeof *p);
     if (!p)
@@ -153,16 +163,22 @@ int lede_pending_new(const char *seg_path, lede_analyzer *an, lede_pending **out
     lede_err_clear(&p->err);
     p->an = an;
     p->cap = 1 << 16;
+    p->wcap = 1 << 16;
     p->table = calloc(p->cap, sizeof *p->table);
+    p->wtable = calloc(p->wcap, sizeof *p->wtable);
     p->keys = lede_arena_new(1 << 20);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->filled, NULL);
     pthread_cond_init(&p->freed, NULL);
-    if (!p->table || !p->keys) {
+    if (!p->table || !p->wtable || !p->keys) {
         lede_pending_free(p);
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
     }
-    int rc = lede_seg_writer_new(seg_path, &p->sw, err);
+    lede_analyzer_opts so = {0};
+    so.no_stem = no_stem;
+    int rc = lede_analyzer_new(&so, &p->stemmer, err);
+    if (!rc)
+        rc = lede_seg_writer_new(seg_path, &p->sw, err);
     if (rc) {
         lede_pending_free(p);
         return rc;
@@ -196,24 +212,24 @@ void lede_pending_free(lede_pending *p)
             lede_buf_free(&p->table[i].t->tpost);
         }
     for (int i = 0; i < NSLOTS; i++) {
-        lede_buf_free(&p->slots[i].terms);
+        lede_buf_free(&p->slots[i].words);
         lede_buf_free(&p->slots[i].rec);
     }
     free(p->table);
+    free(p->wtable);
     lede_arena_free(p->keys);
+    lede_analyzer_free(p->stemmer);
+    free(p->ent);
+    free(p->ent_term);
+    free(p->ent_next);
+    free(p->touched);
+    free(p->merge_a);
+    free(p->merge_b);
     lede_buf_free(&p->ctext);
     free(p->ctok);
-    free(p->cterm);
     free(p->cword);
-    free(p->ent);
-    for (int i = 0; i < 2; i++) {
-        ltable *t = i ? p->words : p->stems;
-        if (t) {
-            free(t->idx);
-            free(t->gen);
-            free(t);
-        }
-    }
+    free(p->lidx);
+    free(p->lgen);
     lede_buf_free(&p->body_start);
     lede_seg_writer_free(p->sw);
     pthread_mutex_destroy(&p->mu);
@@ -274,9 +290,62 @@ static pterm *find_term(lede_pending *p, const char *s, uint32_t n, uint32_t has
     t->key = key;
     t->len = n;
     t->hash = hash;
+    t->cur_doc = LEDE_NO_DOC;
     p->table[h].hash = hash;
     p->table[h].t = t;
     p->nterms++;
+    return t;
+}
+
+static int grow_words(lede_pending *p)
+{
+    uint32_t cap = p->wcap * 2;
+    wslot *fresh = calloc(cap, sizeof *fresh);
+    if (!fresh)
+        return LEDE_ENOMEM;
+    for (uint32_t i = 0; i < p->wcap; i++) {
+        if (!p->wtable[i].w)
+            continue;
+        uint32_t h = p->wtable[i].hash & (cap - 1);
+        while (fresh[h].w)
+            h = (h + 1) & (cap - 1);
+        fresh[h] = p->wtable[i];
+    }
+    free(p->wtable);
+    p->wtable = fresh;
+    p->wcap = cap;
+    return 0;
+}
+
+/* The term of a word; a word met for the first time is stemmed here. */
+static pterm *word_term(lede_pending *p, const char *s, uint32_t n, uint32_t hash)
+{
+    uint32_t h = hash & (p->wcap - 1);
+    for (; p->wtable[h].w; h = (h + 1) & (p->wcap - 1)) {
+        pword *w = p->wtable[h].w;
+        if (p->wtable[h].hash == hash && w->len == n && memcmp(w->key, s, n) == 0)
+            return w->t;
+    }
+    if ((p->nwords + 1) * 2 > p->wcap) {
+        if (grow_words(p))
+            return NULL;
+        return word_term(p, s, n, hash);
+    }
+    char stem[LEDE_MAX_TERM + 1];
+    size_t stem_len = lede_stem_word(p->stemmer, s, n, stem, sizeof stem);
+    const char *term = stem_len ? stem : s;
+    uint32_t term_len = stem_len ? (uint32_t)stem_len : n;
+    pterm *t = find_term(p, term, term_len, hash_term(term, term_len));
+    pword *w = t ? lede_arena_alloc(p->keys, sizeof *w) : NULL;
+    char *key = w ? lede_arena_strndup(p->keys, s, n) : NULL;
+    if (!key)
+        return NULL;
+    w->key = key;
+    w->len = n;
+    w->t = t;
+    p->wtable[h].hash = hash;
+    p->wtable[h].w = w;
+    p->nwords++;
     return t;
 }
 
@@ -291,79 +360,182 @@ static int fail_inverter(lede_pending *p, int rc, const char *what)
     return rc;
 }
 
+/* Fields of one slot entry. */
+typedef struct entry {
+    uint32_t hash, len, nbytes;
+    const char *word;
+    uint64_t tf, tf_title;
+    const uint8_t *positions;
+} entry;
+
+static void read_entry(const uint8_t *q, const uint8_t *end, entry *e)
+{
+    e->hash = lede_get_u32(q);
+    e->len = q[4];
+    e->word = (const char *)q + 5;
+    q += 5 + e->len;
+    lede_varint_get(&q, end, &e->tf); /* written by this file just before */
+    lede_varint_get(&q, end, &e->tf_title);
+    e->nbytes = lede_get_u32(q);
+    e->positions = q + 4;
+}
+
+static int ensure_merge(lede_pending *p, uint64_t n)
+{
+    if (n <= p->merge_cap)
+        return 0;
+    uint32_t cap = p->merge_cap ? p->merge_cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    uint32_t *a = realloc(p->merge_a, cap * sizeof *a);
+    if (a)
+        p->merge_a = a;
+    uint32_t *b = realloc(p->merge_b, cap * sizeof *b);
+    if (b)
+        p->merge_b = b;
+    if (!a || !b)
+        return LEDE_ENOMEM;
+    p->merge_cap = cap;
+    return 0;
+}
+
+/* Appends one document's posting of t: a single word's bytes as they are,
+ * or several words' positions merged in order. */
+static int append_posting(lede_pending *p, pterm *t, uint32_t d, const uint8_t *end)
+{
+    entry e;
+    uint64_t tf = 0, tf_title = 0;
+    if (t->nwords == 1) {
+        read_entry(p->ent[t->first], end, &e);
+        tf = e.tf;
+        tf_title = e.tf_title;
+        lede_buf_reserve(&t->post, 20 + e.nbytes);
+        lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
+        lede_buf_put_varint(&t->post, tf);
+        lede_buf_put(&t->post, e.positions, e.nbytes);
+    } else {
+        uint32_t n = 0;
+        for (uint32_t k = t->first; k != UINT32_MAX; k = p->ent_next[k]) {
+            read_entry(p->ent[k], end, &e);
+            tf += e.tf;
+            tf_title += e.tf_title;
+            if (ensure_merge(p, tf))
+                return LEDE_ENOMEM;
+            /* Merge this word's positions (decoded) into the sorted run so far. */
+            const uint8_t *q = e.positions, *qend = e.positions + e.nbytes;
+            uint32_t i = 0, out = 0, pos = 0;
+            uint32_t *a = p->merge_a, *b = p->merge_b;
+            for (uint64_t m = 0; m < e.tf; m++) {
+                uint32_t gap;
+                lede_varint_get32(&q, qend, &gap);
+                pos = m == 0 ? gap : pos + gap;
+                while (i < n && a[i] < pos)
+                    b[out++] = a[i++];
+                b[out++] = pos;
+            }
+            while (i < n)
+                b[out++] = a[i++];
+            n = out;
+            p->merge_a = b;
+            p->merge_b = a;
+        }
+        lede_buf_reserve(&t->post, 20 + 5 * (size_t)n);
+        lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
+        lede_buf_put_varint(&t->post, tf);
+        for (uint32_t i = 0; i < n; i++)
+            lede_buf_put_varint(&t->post, i == 0 ? p->merge_a[0] : p->merge_a[i] - p->merge_a[i - 1]);
+    }
+    if (tf_title) {
+        lede_buf_put_varint(&t->tpost, t->tdf == 0 ? d : d - t->last_title_doc);
+        lede_buf_put_varint(&t->tpost, tf_title);
+        t->tdf++;
+        t->last_title_doc = d;
+    }
+    if (t->post.rc || t->tpost.rc)
+        return LEDE_ENOMEM;
+    t->df++;
+    t->last_doc = d;
+    return 0;
+}
+
 static void invert_slot(lede_pending *p, slot *s)
 {
     uint32_t d = p->ndocs;
-    /* First the entries' places, so the loop below can prefetch ahead: the
-     * term table, the term and its postings tail are three cache misses per
-     * term that would otherwise be paid one after the other. */
-    if (s->nterms > p->ent_cap) {
+    if (s->nwords > p->ent_cap) {
         uint32_t cap = p->ent_cap ? p->ent_cap : 1024;
-        while (cap < s->nterms)
+        while (cap < s->nwords)
             cap *= 2;
-        const uint8_t **fresh = realloc(p->ent, cap * sizeof *fresh);
-        if (!fresh) {
+        const uint8_t **ent = realloc(p->ent, cap * sizeof *ent);
+        if (ent)
+            p->ent = ent;
+        pterm **et = realloc(p->ent_term, cap * sizeof *et);
+        if (et)
+            p->ent_term = et;
+        uint32_t *en = realloc(p->ent_next, cap * sizeof *en);
+        if (en)
+            p->ent_next = en;
+        pterm **tt = realloc(p->touched, cap * sizeof *tt);
+        if (tt)
+            p->touched = tt;
+        if (!ent || !et || !en || !tt) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
             return;
         }
-        p->ent = fresh;
         p->ent_cap = cap;
     }
-    const uint8_t *q = s->terms.p, *end = s->terms.p + s->terms.len;
-    for (uint32_t k = 0; k < s->nterms; k++) {
+    /* First the entries' places, so the loops below can prefetch ahead: the
+     * word table, the term and its postings tail are cache misses that would
+     * otherwise be paid one after the other. */
+    const uint8_t *q = s->words.p, *end = s->words.p + s->words.len;
+    for (uint32_t k = 0; k < s->nwords; k++) {
         p->ent[k] = q;
         q += 5 + q[4];
         uint64_t skip;
-        lede_varint_get(&q, end, &skip);   /* written by this file just before */
+        lede_varint_get(&q, end, &skip);
         lede_varint_get(&q, end, &skip);
         q += 4 + lede_get_u32(q);
     }
-    for (uint32_t k = 0; k < s->nterms; k++) {
-        uint32_t mask = p->cap - 1;
-        if (k + 16 < s->nterms)
-            __builtin_prefetch(&p->table[lede_get_u32(p->ent[k + 16]) & mask]);
-        if (k + 8 < s->nterms) {
-            const hslot *hs = &p->table[lede_get_u32(p->ent[k + 8]) & mask];
-            if (hs->t)
-                __builtin_prefetch(hs->t);
+    uint32_t ntouched = 0;
+    for (uint32_t k = 0; k < s->nwords; k++) {
+        uint32_t mask = p->wcap - 1;
+        if (k + 16 < s->nwords)
+            __builtin_prefetch(&p->wtable[lede_get_u32(p->ent[k + 16]) & mask]);
+        if (k + 8 < s->nwords) {
+            const wslot *ws = &p->wtable[lede_get_u32(p->ent[k + 8]) & mask];
+            if (ws->w)
+                __builtin_prefetch(ws->w);
         }
-        if (k + 4 < s->nterms) {
-            const hslot *hs = &p->table[lede_get_u32(p->ent[k + 4]) & mask];
-            if (hs->t && hs->t->post.p)
-                __builtin_prefetch(hs->t->post.p + hs->t->post.len);
+        if (k + 4 < s->nwords) {
+            const wslot *ws = &p->wtable[lede_get_u32(p->ent[k + 4]) & mask];
+            if (ws->w && ws->w->t) {
+                __builtin_prefetch(ws->w->t);
+                if (ws->w->t->post.p)
+                    __builtin_prefetch(ws->w->t->post.p + ws->w->t->post.len);
+            }
         }
-        q = p->ent[k];
-        uint32_t hash = lede_get_u32(q);
-        uint32_t len = q[4];
-        const char *term = (const char *)q + 5;
-        q += 5 + len;
-        uint64_t tf, tf_title;
-        lede_varint_get(&q, end, &tf);
-        lede_varint_get(&q, end, &tf_title);
-        uint32_t nbytes = lede_get_u32(q);
-        const uint8_t *positions = q + 4;
-        pterm *t = find_term(p, term, len, hash);
+        const uint8_t *e = p->ent[k];
+        pterm *t = word_term(p, (const char *)e + 5, e[4], lede_get_u32(e));
         if (!t) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
             return;
         }
-        lede_buf_reserve(&t->post, 20 + nbytes);
-        lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
-        lede_buf_put_varint(&t->post, tf);
-        lede_buf_put(&t->post, positions, nbytes);
-        if (tf_title) {
-            lede_buf_put_varint(&t->tpost, t->tdf == 0 ? d : d - t->last_title_doc);
-            lede_buf_put_varint(&t->tpost, tf_title);
-            t->tdf++;
-            t->last_title_doc = d;
+        p->ent_next[k] = UINT32_MAX;
+        if (t->cur_doc != d) {
+            t->cur_doc = d;
+            t->first = t->last = k;
+            t->nwords = 1;
+            p->touched[ntouched++] = t;
+        } else {
+            p->ent_next[t->last] = k;
+            t->last = k;
+            t->nwords++;
         }
-        if (t->post.rc || t->tpost.rc) {
+    }
+    for (uint32_t i = 0; i < ntouched; i++)
+        if (append_posting(p, p->touched[i], d, end)) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
             return;
         }
-        t->df++;
-        t->last_doc = d;
-    }
     lede_doc doc;
     if (lede_record_decode(s->rec.p, s->rec.len, &doc)) {
         fail_inverter(p, LEDE_EINVAL, "encoding a stored record");
@@ -388,60 +560,29 @@ typedef struct analyze_ctx {
     uint32_t count;
 } analyze_ctx;
 
-/* Entries of cterm and cword begin with (hash, off, len). */
-typedef struct lkey {
-    uint32_t hash, off, len;
-} lkey;
-
-#define LKEY(base, stride, i) ((const lkey *)((const char *)(base) + (size_t)(i) * (stride)))
-
-static int ltable_grow(ltable *t, const void *base, size_t stride, uint32_t n)
+static int grow_local(lede_pending *p)
 {
-    uint32_t cap = t->cap ? t->cap * 2 : 4096;
+    uint32_t cap = p->lcap ? p->lcap * 2 : 4096;
     uint32_t *idx = malloc(cap * sizeof *idx), *gen = calloc(cap, sizeof *gen);
     if (!idx || !gen) {
         free(idx);
         free(gen);
         return LEDE_ENOMEM;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t h = LKEY(base, stride, i)->hash & (cap - 1);
+    for (uint32_t i = 0; i < p->ncword; i++) {
+        uint32_t h = p->cword[i].hash & (cap - 1);
         while (gen[h] == 1)
             h = (h + 1) & (cap - 1);
         gen[h] = 1;
         idx[h] = i;
     }
-    free(t->idx);
-    free(t->gen);
-    t->idx = idx;
-    t->gen = gen;
-    t->cap = cap;
-    t->cur = 1; /* the entries just placed are this document's */
+    free(p->lidx);
+    free(p->lgen);
+    p->lidx = idx;
+    p->lgen = gen;
+    p->lcap = cap;
+    p->lcur = 1; /* the entries just placed are this document's */
     return 0;
-}
-
-static void ltable_reset(ltable *t)
-{
-    if (++t->cur == 0) {
-        memset(t->gen, 0, t->cap * sizeof *t->gen);
-        t->cur = 1;
-    }
-}
-
-/* The slot of key (found: *hit = 1) or the empty slot where it would go. */
-static uint32_t ltable_find(const ltable *t, const void *base, size_t stride, const uint8_t *text,
-                            const char *key, uint32_t len, uint32_t hash, int *hit)
-{
-    uint32_t h = hash & (t->cap - 1);
-    for (; t->gen[h] == t->cur; h = (h + 1) & (t->cap - 1)) {
-        const lkey *k = LKEY(base, stride, t->idx[h]);
-        if (k->hash == hash && k->len == len && memcmp(text + k->off, key, len) == 0) {
-            *hit = 1;
-            return h;
-        }
-    }
-    *hit = 0;
-    return h;
 }
 
 static int grow_array(void **arr, uint32_t *cap, uint32_t n, size_t size)
@@ -457,104 +598,65 @@ static int grow_array(void **arr, uint32_t *cap, uint32_t n, size_t size)
     return 0;
 }
 
-/* The cterm of a stem, created if new. */
-static int stem_entry(lede_pending *p, const char *stem, uint32_t len, uint32_t *out)
-{
-    ltable *t = p->stems;
-    if ((p->ncterm + 1) * 2 > t->cap && ltable_grow(t, p->cterm, sizeof *p->cterm, p->ncterm))
-        return LEDE_ENOMEM;
-    uint32_t hash = hash_term(stem, len);
-    int hit;
-    uint32_t h = ltable_find(t, p->cterm, sizeof *p->cterm, p->ctext.p, stem, len, hash, &hit);
-    if (hit) {
-        *out = t->idx[h];
-        return 0;
-    }
-    if (grow_array((void **)&p->cterm, &p->cterm_cap, p->ncterm, sizeof *p->cterm))
-        return LEDE_ENOMEM;
-    cterm *c = &p->cterm[p->ncterm];
-    c->hash = hash;
-    c->off = (uint32_t)p->ctext.len;
-    c->len = len;
-    c->head = c->tail = UINT32_MAX;
-    c->tf = c->tf_title = 0;
-    lede_buf_put(&p->ctext, stem, len);
-    if (p->ctext.rc)
-        return LEDE_ENOMEM;
-    t->gen[h] = t->cur;
-    t->idx[h] = p->ncterm;
-    *out = p->ncterm++;
-    return 0;
-}
-
-/* The cterm of a folded word: its stem is computed once per document. */
-static int word_entry(lede_pending *p, const char *word, uint32_t len, uint32_t *out)
-{
-    ltable *t = p->words;
-    if ((p->ncword + 1) * 2 > t->cap && ltable_grow(t, p->cword, sizeof *p->cword, p->ncword))
-        return LEDE_ENOMEM;
-    uint32_t hash = hash_term(word, len);
-    int hit;
-    uint32_t h = ltable_find(t, p->cword, sizeof *p->cword, p->ctext.p, word, len, hash, &hit);
-    if (hit) {
-        *out = p->cword[t->idx[h]].term;
-        return 0;
-    }
-    char stem[LEDE_MAX_TERM + 1];
-    size_t stem_len = lede_stem_word(p->an, word, len, stem, sizeof stem);
-    uint32_t term;
-    int rc = stem_entry(p, stem_len ? stem : word, stem_len ? (uint32_t)stem_len : len, &term);
-    if (rc || grow_array((void **)&p->cword, &p->cword_cap, p->ncword, sizeof *p->cword))
-        return LEDE_ENOMEM;
-    cword *w = &p->cword[p->ncword];
-    w->hash = hash;
-    w->off = (uint32_t)p->ctext.len;
-    w->len = len;
-    w->term = term;
-    lede_buf_put(&p->ctext, word, len);
-    if (p->ctext.rc)
-        return LEDE_ENOMEM;
-    t->gen[h] = t->cur;
-    t->idx[h] = p->ncword++;
-    *out = term;
-    return 0;
-}
-
 static int on_token(void *ctx, const lede_token *tok)
 {
     analyze_ctx *a = ctx;
     lede_pending *p = a->p;
+    if ((p->ncword + 1) * 2 > p->lcap && grow_local(p))
+        return LEDE_ENOMEM;
     if (grow_array((void **)&p->ctok, &p->ctok_cap, p->nctok, sizeof *p->ctok))
         return LEDE_ENOMEM;
-    uint32_t term;
-    if (word_entry(p, tok->term, tok->term_len, &term))
-        return LEDE_ENOMEM;
-    cterm *c = &p->cterm[term];
+    uint32_t hash = hash_term(tok->term, tok->term_len);
+    uint32_t h = hash & (p->lcap - 1);
+    cword *c = NULL;
+    for (; p->lgen[h] == p->lcur; h = (h + 1) & (p->lcap - 1)) {
+        cword *x = &p->cword[p->lidx[h]];
+        if (x->hash == hash && x->len == tok->term_len &&
+            memcmp(p->ctext.p + x->off, tok->term, tok->term_len) == 0) {
+            c = x;
+            break;
+        }
+    }
     uint32_t idx = p->nctok++;
     p->ctok[idx].pos = tok->pos;
     p->ctok[idx].next = UINT32_MAX;
-    if (c->tf == 0)
-        c->head = idx;
-    else
+    int in_title = tok->pos < a->body_start;
+    if (c) {
         p->ctok[c->tail].next = idx;
-    c->tail = idx;
-    c->tf++;
-    c->tf_title += tok->pos < a->body_start;
+        c->tail = idx;
+        c->tf++;
+        c->tf_title += in_title;
+    } else {
+        if (grow_array((void **)&p->cword, &p->cword_cap, p->ncword, sizeof *p->cword))
+            return LEDE_ENOMEM;
+        c = &p->cword[p->ncword];
+        c->hash = hash;
+        c->off = (uint32_t)p->ctext.len;
+        c->len = tok->term_len;
+        c->head = c->tail = idx;
+        c->tf = 1;
+        c->tf_title = in_title;
+        lede_buf_put(&p->ctext, tok->term, tok->term_len);
+        if (p->ctext.rc)
+            return LEDE_ENOMEM;
+        p->lgen[h] = p->lcur;
+        p->lidx[h] = p->ncword++;
+    }
     a->count++;
     return 0;
 }
 
-/* Writes the document's distinct terms into the slot in the inverter's format. */
-static int encode_terms(lede_pending *p, slot *s)
+/* Writes the document's distinct words into the slot in the inverter's format. */
+static int encode_words(lede_pending *p, slot *s)
 {
-    lede_buf *b = &s->terms;
-    for (uint32_t i = 0; i < p->ncterm; i++) {
-        const cterm *c = &p->cterm[i];
+    lede_buf *b = &s->words;
+    for (uint32_t i = 0; i < p->ncword; i++) {
+        const cword *c = &p->cword[i];
         lede_buf_reserve(b, 4 + 1 + c->len + 10 + 10 + 4 + (size_t)c->tf * 5);
         if (b->rc)
             return LEDE_ENOMEM;
         lede_buf_put_u32(b, c->hash);
-        lede_buf_putc(b, (uint8_t)c->len); /* terms are at most LEDE_MAX_TERM bytes */
+        lede_buf_putc(b, (uint8_t)c->len); /* words are at most LEDE_MAX_TERM bytes */
         lede_buf_put(b, p->ctext.p + c->off, c->len);
         lede_buf_put_varint(b, c->tf);
         lede_buf_put_varint(b, c->tf_title);
@@ -572,7 +674,7 @@ static int encode_terms(lede_pending *p, slot *s)
         b->p[len_at + 2] = (uint8_t)(n >> 16);
         b->p[len_at + 3] = (uint8_t)(n >> 24);
     }
-    s->nterms = p->ncterm;
+    s->nwords = p->ncword;
     return 0;
 }
 
@@ -589,18 +691,16 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
         return lede_err_set(err, rc, "%s", p->err.msg[0] ? p->err.msg : lede_rc_text(rc));
     /* The slot at head is ours until count says otherwise. */
     slot *s = &p->slots[p->head];
-    s->terms.len = 0;
+    s->words.len = 0;
     s->rec.len = 0;
-    if (!p->stems) {
-        p->stems = calloc(1, sizeof *p->stems);
-        p->words = calloc(1, sizeof *p->words);
-        if (!p->stems || !p->words || ltable_grow(p->stems, NULL, 0, 0) ||
-            ltable_grow(p->words, NULL, 0, 0))
-            return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
+    if (!p->lcap && grow_local(p))
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
+    /* A new generation empties the per-document table without clearing it. */
+    if (++p->lcur == 0) {
+        memset(p->lgen, 0, p->lcap * sizeof *p->lgen);
+        p->lcur = 1;
     }
-    ltable_reset(p->stems);
-    ltable_reset(p->words);
-    p->nctok = p->ncterm = p->ncword = 0;
+    p->nctok = p->ncword = 0;
     p->ctext.len = 0;
     analyze_ctx a = {p, UINT32_MAX, 0};
     uint32_t next = 0;
@@ -614,7 +714,7 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
         rc = lede_analyze_words(p->an, doc->body.ptr, doc->body.len, s->info.body_start,
                                 on_token, &a, NULL);
     if (!rc)
-        rc = encode_terms(p, s);
+        rc = encode_words(p, s);
     if (rc)
         return lede_err_set(err, rc < 0 ? rc : LEDE_ENOMEM, "analysis failed: %s",
                             lede_rc_text(rc < 0 ? rc : LEDE_ENOMEM));
@@ -622,7 +722,7 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
     if (doc->date.ptr && doc->date.len && lede_parse_date(doc->date.ptr, doc->date.len, &s->info.date))
         s->info.date = 0;
     lede_record_encode(doc, &s->rec);
-    if (s->rec.rc || s->terms.rc)
+    if (s->rec.rc || s->words.rc)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
     /* Postings take about 3 bytes a token in memory; stored fields compress
      * to about a quarter. */

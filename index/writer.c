@@ -334,7 +334,7 @@ int lede_writer_add(lede_writer *w, const lede_doc *doc, lede_err *err)
         char *path = lede_path_join(w->dir, w->pending_name);
         if (!path)
             return lede_err_set(err, LEDE_ENOMEM, "out of memory");
-        rc = lede_pending_new(path, w->an, &w->pending, err);
+        rc = lede_pending_new(path, w->an, w->man.no_stem, &w->pending, err);
         free(path);
         if (rc)
             return rc;
