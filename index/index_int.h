@@ -256,6 +256,9 @@ typedef struct lede_segment {
 
 int lede_segment_open(const char *path, lede_segment **out, lede_err *err);
 void lede_segment_ref(lede_segment *s);
+/* Unmaps the pages the checksum pass touched from this process's memory
+ * (a writer keeps segments open only for id lookups). */
+void lede_segment_drop_pages(lede_segment *s);
 void lede_segment_unref(lede_segment *s);
 static inline lede_doc_info lede_segment_doc(const lede_segment *s, uint32_t doc)
 {

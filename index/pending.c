@@ -98,7 +98,7 @@ struct lede_pending {
     uint32_t *lidx, *lgen;  /* per-document table: cword index per slot, valid if lgen == lcur */
     uint32_t lcap, lcur;
     uint32_t submitted;
-    size_t bytes;           /* estimate of memory held, for the budget */
+    size_t inv_bytes;       /* memory the inverter holds; written by it, read by the caller */
     /* pipeline */
     slot slots[NSLOTS];
     uint32_t head, tail, count;
@@ -245,7 +245,18 @@ uint32_t lede_pending_ndocs(const lede_pending *p)
 
 size_t lede_pending_bytes(const lede_pending *p)
 {
-    return p->bytes;
+    /* The inverter's count lags by at most the ring of slots, which is
+     * small next to a budget. */
+    size_t slots = 0;
+    for (int i = 0; i < NSLOTS; i++)
+        slots += p->slots[i].words.cap + p->slots[i].rec.cap;
+    return __atomic_load_n(&p->inv_bytes, __ATOMIC_RELAXED) + slots;
+}
+
+static void count_bytes(lede_pending *p, size_t add)
+{
+    __atomic_store_n(&p->inv_bytes, __atomic_load_n(&p->inv_bytes, __ATOMIC_RELAXED) + add,
+                     __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------ inverter */
@@ -266,6 +277,7 @@ static int grow_table(lede_pending *p)
     }
     free(p->table);
     p->table = fresh;
+    count_bytes(p, (size_t)(cap - p->cap) * sizeof *fresh);
     p->cap = cap;
     return 0;
 }
@@ -294,6 +306,7 @@ static pterm *find_term(lede_pending *p, const char *s, uint32_t n, uint32_t has
     p->table[h].hash = hash;
     p->table[h].t = t;
     p->nterms++;
+    count_bytes(p, sizeof *t + n + 16);
     return t;
 }
 
@@ -313,6 +326,7 @@ static int grow_words(lede_pending *p)
     }
     free(p->wtable);
     p->wtable = fresh;
+    count_bytes(p, (size_t)(cap - p->wcap) * sizeof *fresh);
     p->wcap = cap;
     return 0;
 }
@@ -346,6 +360,7 @@ static pterm *word_term(lede_pending *p, const char *s, uint32_t n, uint32_t has
     p->wtable[h].hash = hash;
     p->wtable[h].w = w;
     p->nwords++;
+    count_bytes(p, sizeof *w + n + 16);
     return t;
 }
 
@@ -461,6 +476,7 @@ static int append_posting(lede_pending *p, pterm *t, uint32_t d, const uint8_t *
 static void invert_slot(lede_pending *p, slot *s)
 {
     uint32_t d = p->ndocs;
+    size_t held = 0;   /* growth of the postings buffers for this document */
     if (s->nwords > p->ent_cap) {
         uint32_t cap = p->ent_cap ? p->ent_cap : 1024;
         while (cap < s->nwords)
@@ -531,11 +547,17 @@ static void invert_slot(lede_pending *p, slot *s)
             t->nwords++;
         }
     }
-    for (uint32_t i = 0; i < ntouched; i++)
-        if (append_posting(p, p->touched[i], d, end)) {
+    for (uint32_t i = 0; i < ntouched; i++) {
+        pterm *t = p->touched[i];
+        size_t before = t->post.cap + t->tpost.cap;
+        if (append_posting(p, t, d, end)) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
             return;
         }
+        held += t->post.cap + t->tpost.cap - before;
+    }
+    /* Stored text is on disk already; its block index stays: a few bytes a document. */
+    count_bytes(p, held + 16);
     lede_doc doc;
     if (lede_record_decode(s->rec.p, s->rec.len, &doc)) {
         fail_inverter(p, LEDE_EINVAL, "encoding a stored record");
@@ -724,9 +746,6 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
     lede_record_encode(doc, &s->rec);
     if (s->rec.rc || s->words.rc)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
-    /* Postings take about 3 bytes a token in memory; stored fields compress
-     * to about a quarter. */
-    p->bytes += (size_t)a.count * 3 + s->rec.len / 4 + 64;
     if (p->threaded) {
         pthread_mutex_lock(&p->mu);
         p->head = (p->head + 1) % NSLOTS;

@@ -563,6 +563,14 @@ static int seg_fail(lede_err *err, const char *path, const char *what)
     return lede_err_set(err, LEDE_ECORRUPT, "%s: %s", path, what);
 }
 
+void lede_segment_drop_pages(lede_segment *s)
+{
+    /* The pages stay in the page cache; they only stop counting against
+     * this process until touched again. */
+    if (s && s->map)
+        madvise(s->map, s->map_len, MADV_DONTNEED);
+}
+
 void lede_segment_ref(lede_segment *s)
 {
     __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);

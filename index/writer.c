@@ -197,6 +197,7 @@ static int add_wseg(lede_writer *w, const char *name, uint8_t *del, lede_err *er
     free(path);
     if (rc)
         return rc;
+    lede_segment_drop_pages(seg);
     wseg *segs = realloc(w->segs, (w->nsegs + 1) * sizeof *segs);
     if (!segs) {
         lede_segment_unref(seg);
