@@ -184,7 +184,7 @@ int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede
  * One immutable segment file: see the format description at the top of
  * segment.c (and docs/FORMAT.md). Terms of the title field are stored under
  * the key "\x01" + term; all other keys are title+body terms. */
-#define LEDE_SEG_VERSION 1
+#define LEDE_SEG_VERSION 2
 #define LEDE_TITLE_KEY 0x01
 
 typedef struct lede_doc_info {

@@ -438,9 +438,9 @@ static int cmd_search(int argc, char **argv)
         so.query = query;
         lede_results *res;
         if (lede_search(ix, &so, &res, &err)) {
-            if (err.rc == LEDE_ESYNTAX && err.at >= 0)
-                fprintf(stderr, "lede-index: query syntax error at byte %ld: %s\n  %s\n  %*s^\n",
-                        err.at, err.msg, query, (int)err.at, "");
+            if (err.rc == LEDE_ESYNTAX && err.at >= 0 && (size_t)err.at <= strlen(query))
+                fprintf(stderr, "lede-index: query syntax error at byte %ld (at \"%.40s\"): %s\n",
+                        err.at, query + err.at, err.msg);
             else
                 fail(&err);
             rc = err.rc == LEDE_ESYNTAX || err.rc == LEDE_ELIMIT ? EXIT_USAGE : EXIT_RUNTIME;
