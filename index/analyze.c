@@ -419,14 +419,6 @@ static int fold_span(lede_analyzer *an, const uint8_t *t, const word_span *w, si
 
 /* ---------------------------------------------------------------- stems, stops */
 
-static inline uint32_t hash_term(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
-}
-
 /* Terms of only digits and dots are numbers, which Snowball leaves alone
  * anyway; skipping it saves the call. */
 static bool is_number(const char *s, size_t n)
@@ -493,7 +485,7 @@ static int stem_term(lede_analyzer *an, const char *term, size_t len, const char
 
 static bool stop_contains(const lede_analyzer *an, const char *term, size_t len)
 {
-    for (size_t i = hash_term(term, len) & an->stop_mask;; i = (i + 1) & an->stop_mask) {
+    for (size_t i = lede_hash(term, len) & an->stop_mask;; i = (i + 1) & an->stop_mask) {
         const stop_slot *s = &an->stop_slots[i];
         if (s->len == 0)
             return false;
@@ -504,7 +496,7 @@ static bool stop_contains(const lede_analyzer *an, const char *term, size_t len)
 
 static int stop_insert_slot(stop_slot *slots, size_t mask, const char *words, stop_slot add)
 {
-    for (size_t i = hash_term(words + add.off, add.len) & mask;; i = (i + 1) & mask) {
+    for (size_t i = lede_hash(words + add.off, add.len) & mask;; i = (i + 1) & mask) {
         if (slots[i].len == 0) {
             slots[i] = add;
             return 1;

@@ -48,14 +48,6 @@ typedef struct term_table {
     lede_arena *keep;     /* keys and long-lived cursors */
 } term_table;
 
-static uint64_t key_hash(const char *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
-    return h;
-}
-
 static int table_put(term_table *t, const char *key, size_t len, const lede_term_entry *e)
 {
     if ((t->n + 1) * 2 > t->cap) {
@@ -66,7 +58,7 @@ static int table_put(term_table *t, const char *key, size_t len, const lede_term
         for (size_t i = 0; i < t->cap; i++) {
             if (!t->slots[i].key)
                 continue;
-            size_t h = key_hash(t->slots[i].key, t->slots[i].len) & (cap - 1);
+            size_t h = lede_hash(t->slots[i].key, t->slots[i].len) & (cap - 1);
             while (fresh[h].key)
                 h = (h + 1) & (cap - 1);
             fresh[h] = t->slots[i];
@@ -75,7 +67,7 @@ static int table_put(term_table *t, const char *key, size_t len, const lede_term
         t->slots = fresh;
         t->cap = cap;
     }
-    size_t h = key_hash(key, len) & (t->cap - 1);
+    size_t h = lede_hash(key, len) & (t->cap - 1);
     while (t->slots[h].key)
         h = (h + 1) & (t->cap - 1);
     char *copy = lede_arena_strndup(t->keep, key, len);
@@ -93,7 +85,7 @@ static term_slot *table_get(term_table *t, const char *key, size_t len)
 {
     if (!t->cap)
         return NULL;
-    size_t h = key_hash(key, len) & (t->cap - 1);
+    size_t h = lede_hash(key, len) & (t->cap - 1);
     for (; t->slots[h].key; h = (h + 1) & (t->cap - 1))
         if (t->slots[h].len == len && memcmp(t->slots[h].key, key, len) == 0)
             return &t->slots[h];

@@ -92,6 +92,26 @@ static inline uint64_t lede_get_u64(const uint8_t *p)
     return (uint64_t)lede_get_u32(p) | (uint64_t)lede_get_u32(p + 4) << 32;
 }
 uint32_t lede_crc32c(uint32_t crc, const void *data, size_t n);
+/* The one hash of the in-memory tables: 32 bits, 8 bytes at a time. Inline:
+ * indexing calls it for every token. */
+static inline uint32_t lede_hash(const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        __builtin_memcpy(&v, s, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    __builtin_memcpy(&v, s, n);
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
 
 static inline void lede_buf_put_varint(lede_buf *b, uint64_t v)
 {

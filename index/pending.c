@@ -110,24 +110,6 @@ struct lede_pending {
     lede_err err;           /* the inverter's message */
 };
 
-static uint32_t hash_term(const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, s, 8);
-        h = (h ^ v) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t v = 0;
-    memcpy(&v, s, n);
-    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return (uint32_t)h;
-}
-
 static void invert_slot(lede_pending *p, slot *s);
 
 static void *worker_main(void *arg)
@@ -349,7 +331,7 @@ static pterm *word_term(lede_pending *p, const char *s, uint32_t n, uint32_t has
     size_t stem_len = lede_stem_word(p->stemmer, s, n, stem, sizeof stem);
     const char *term = stem_len ? stem : s;
     uint32_t term_len = stem_len ? (uint32_t)stem_len : n;
-    pterm *t = find_term(p, term, term_len, hash_term(term, term_len));
+    pterm *t = find_term(p, term, term_len, lede_hash(term, term_len));
     pword *w = t ? lede_arena_alloc(p->keys, sizeof *w) : NULL;
     char *key = w ? lede_arena_strndup(p->keys, s, n) : NULL;
     if (!key)
@@ -628,7 +610,7 @@ static int on_token(void *ctx, const lede_token *tok)
         return LEDE_ENOMEM;
     if (grow_array((void **)&p->ctok, &p->ctok_cap, p->nctok, sizeof *p->ctok))
         return LEDE_ENOMEM;
-    uint32_t hash = hash_term(tok->term, tok->term_len);
+    uint32_t hash = lede_hash(tok->term, tok->term_len);
     uint32_t h = hash & (p->lcap - 1);
     cword *c = NULL;
     for (; p->lgen[h] == p->lcur; h = (h + 1) & (p->lcap - 1)) {

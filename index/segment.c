@@ -148,14 +148,6 @@ void lede_seg_writer_free(lede_seg_writer *w)
     free(w);
 }
 
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
-}
-
 /* Returns the temporary ordinal (1-based) of a source name. */
 static uint32_t source_slot(lede_seg_writer *w, const char *name, size_t len)
 {
@@ -167,7 +159,7 @@ static uint32_t source_slot(lede_seg_writer *w, const char *name, size_t len)
         for (uint32_t i = 0; i < w->src_cap; i++) {
             if (!w->src[i].name)
                 continue;
-            uint32_t h = hash_bytes(w->src[i].name, w->src[i].len) & (cap - 1);
+            uint32_t h = lede_hash(w->src[i].name, w->src[i].len) & (cap - 1);
             while (fresh[h].name)
                 h = (h + 1) & (cap - 1);
             fresh[h] = w->src[i];
@@ -176,7 +168,7 @@ static uint32_t source_slot(lede_seg_writer *w, const char *name, size_t len)
         w->src = fresh;
         w->src_cap = cap;
     }
-    uint32_t h = hash_bytes(name, len) & (w->src_cap - 1);
+    uint32_t h = lede_hash(name, len) & (w->src_cap - 1);
     while (w->src[h].name) {
         if (w->src[h].len == len && memcmp(w->src[h].name, name, len) == 0)
             return w->src[h].first_seen;

@@ -80,19 +80,11 @@ static void free_ids(lede_writer *w)
     w->dead_cap = 0;
 }
 
-static uint32_t hash_id(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
-}
-
 static id_slot *id_find(lede_writer *w, const char *id, size_t len)
 {
     if (!w->ids_cap)
         return NULL;
-    uint32_t h = hash_id(id, len) & (w->ids_cap - 1);
+    uint32_t h = lede_hash(id, len) & (w->ids_cap - 1);
     for (; w->ids[h].id; h = (h + 1) & (w->ids_cap - 1))
         if (w->ids[h].len == len && memcmp(w->ids[h].id, id, len) == 0)
             return &w->ids[h];
@@ -109,7 +101,7 @@ static int id_put(lede_writer *w, const char *id, size_t len, uint32_t doc)
         for (uint32_t i = 0; i < w->ids_cap; i++) {
             if (!w->ids[i].id)
                 continue;
-            uint32_t h = hash_id(w->ids[i].id, w->ids[i].len) & (cap - 1);
+            uint32_t h = lede_hash(w->ids[i].id, w->ids[i].len) & (cap - 1);
             while (fresh[h].id)
                 h = (h + 1) & (cap - 1);
             fresh[h] = w->ids[i];
