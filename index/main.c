@@ -164,15 +164,7 @@ static int cmd_build(int argc, char **argv, int create)
     size_t ninputs = 0;
     if (!inputs)
         return EXIT_RUNTIME;
-    int i = 2;
-    if (!create) {
-        if (argc < 3 || argv[2][0] == '-') {
-            free(inputs);
-            return usage("add needs an index directory", "");
-        }
-        dir = argv[i++];
-    }
-    for (; i < argc; i++) {
+    for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (create && (!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
             dir = argv[++i];
@@ -194,8 +186,15 @@ static int cmd_build(int argc, char **argv, int create)
         } else if (a[0] == '-' && a[1]) {
             free(inputs);
             return usage("unknown option '%s'", a);
-        } else
+        } else if (!dir) {
+            dir = a; /* add: the first word that is not an option is the index */
+        } else {
             inputs[ninputs++] = a;
+        }
+    }
+    if (!dir) {
+        free(inputs);
+        return usage("add needs an index directory and files or folders to add", "");
     }
     if (ninputs == 0) {
         free(inputs);
