@@ -72,3 +72,21 @@ void lede_buf_free(lede_buf *b)
     b->len = b->cap = 0;
     b->rc = 0;
 }
+
+int lede_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : first;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / elem)
+            return LEDE_ENOMEM;
+        c *= 2;
+    }
+    void *fresh = realloc(*arr, c * elem);
+    if (!fresh)
+        return LEDE_ENOMEM;
+    *arr = fresh;
+    *cap = c;
+    return 0;
+}

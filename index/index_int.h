@@ -58,6 +58,10 @@ void lede_buf_put_u32(lede_buf *b, uint32_t v);            /* little-endian */
 void lede_buf_put_u64(lede_buf *b, uint64_t v);
 void lede_buf_put_str(lede_buf *b, const char *s, size_t n); /* varint length + bytes */
 void lede_buf_free(lede_buf *b);
+/* Grows the array *arr of elem-byte elements so at least need fit: the
+ * capacity doubles from *cap (or from first when 0). On failure *arr and
+ * *cap are unchanged and LEDE_ENOMEM is returned. */
+int lede_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first);
 
 /* ======================================================= codec.c
  * LEB128 varints and the block codec for up to 128 unsigned 32-bit integers
@@ -396,7 +400,6 @@ int lede_pending_new(const char *seg_path, lede_analyzer *an, int no_stem, lede_
                      lede_err *err);
 /* Analyzes and adds doc; its docno in the segment is returned in *docno. */
 int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede_err *err);
-uint32_t lede_pending_ndocs(const lede_pending *p);
 size_t lede_pending_bytes(const lede_pending *p);  /* memory held, for the budget */
 /* Writes the segment file. The pending object is spent afterwards. */
 int lede_pending_flush(lede_pending *p, lede_err *err);

@@ -86,15 +86,17 @@ struct lede_pending {
     pterm **ent_term;
     uint32_t *ent_next;
     pterm **touched;
-    uint32_t ent_cap;
+    size_t ent_cap;
     uint32_t *merge_a, *merge_b;   /* positions of words merged into one term */
-    uint32_t merge_cap;
+    size_t merge_cap, merge_cap_b;
     /* caller state: the current document's tokens grouped by word */
     lede_buf ctext;
     ctok *ctok;
-    uint32_t nctok, ctok_cap;
+    uint32_t nctok;
+    size_t ctok_cap;
     cword *cword;
-    uint32_t ncword, cword_cap;
+    uint32_t ncword;
+    size_t cword_cap;
     uint32_t *lidx, *lgen;  /* per-document table: cword index per slot, valid if lgen == lcur */
     uint32_t lcap, lcur;
     uint32_t submitted;
@@ -218,11 +220,6 @@ void lede_pending_free(lede_pending *p)
     pthread_cond_destroy(&p->filled);
     pthread_cond_destroy(&p->freed);
     free(p);
-}
-
-uint32_t lede_pending_ndocs(const lede_pending *p)
-{
-    return p->submitted;
 }
 
 size_t lede_pending_bytes(const lede_pending *p)
@@ -379,20 +376,9 @@ static void read_entry(const uint8_t *q, const uint8_t *end, entry *e)
 
 static int ensure_merge(lede_pending *p, uint64_t n)
 {
-    if (n <= p->merge_cap)
-        return 0;
-    uint32_t cap = p->merge_cap ? p->merge_cap : 1024;
-    while (cap < n)
-        cap *= 2;
-    uint32_t *a = realloc(p->merge_a, cap * sizeof *a);
-    if (a)
-        p->merge_a = a;
-    uint32_t *b = realloc(p->merge_b, cap * sizeof *b);
-    if (b)
-        p->merge_b = b;
-    if (!a || !b)
+    if (lede_grow((void **)&p->merge_a, &p->merge_cap, n, sizeof *p->merge_a, 1024) ||
+        lede_grow((void **)&p->merge_b, &p->merge_cap_b, n, sizeof *p->merge_b, 1024))
         return LEDE_ENOMEM;
-    p->merge_cap = cap;
     return 0;
 }
 
@@ -435,6 +421,9 @@ static int append_posting(lede_pending *p, pterm *t, uint32_t d, const uint8_t *
             n = out;
             p->merge_a = b;
             p->merge_b = a;
+            size_t cap = p->merge_cap;
+            p->merge_cap = p->merge_cap_b;
+            p->merge_cap_b = cap;
         }
         lede_buf_reserve(&t->post, 20 + 5 * (size_t)n);
         lede_buf_put_varint(&t->post, t->df == 0 ? d : d - t->last_doc);
@@ -459,28 +448,21 @@ static void invert_slot(lede_pending *p, slot *s)
 {
     uint32_t d = p->ndocs;
     size_t held = 0;   /* growth of the postings buffers for this document */
-    if (s->nwords > p->ent_cap) {
-        uint32_t cap = p->ent_cap ? p->ent_cap : 1024;
-        while (cap < s->nwords)
-            cap *= 2;
-        const uint8_t **ent = realloc(p->ent, cap * sizeof *ent);
-        if (ent)
-            p->ent = ent;
-        pterm **et = realloc(p->ent_term, cap * sizeof *et);
-        if (et)
-            p->ent_term = et;
-        uint32_t *en = realloc(p->ent_next, cap * sizeof *en);
-        if (en)
-            p->ent_next = en;
-        pterm **tt = realloc(p->touched, cap * sizeof *tt);
-        if (tt)
-            p->touched = tt;
-        if (!ent || !et || !en || !tt) {
-            fail_inverter(p, LEDE_ENOMEM, "indexing");
-            return;
-        }
-        p->ent_cap = cap;
+    /* Four arrays, one per entry, with one capacity. */
+    size_t cap = p->ent_cap, c;
+    c = cap;
+    int bad = lede_grow((void **)&p->ent, &c, s->nwords, sizeof *p->ent, 1024);
+    c = cap;
+    bad = bad || lede_grow((void **)&p->ent_term, &c, s->nwords, sizeof *p->ent_term, 1024);
+    c = cap;
+    bad = bad || lede_grow((void **)&p->ent_next, &c, s->nwords, sizeof *p->ent_next, 1024);
+    c = cap;
+    bad = bad || lede_grow((void **)&p->touched, &c, s->nwords, sizeof *p->touched, 1024);
+    if (bad) {
+        fail_inverter(p, LEDE_ENOMEM, "indexing");
+        return;
     }
+    p->ent_cap = c;
     /* First the entries' places, so the loops below can prefetch ahead: the
      * word table, the term and its postings tail are cache misses that would
      * otherwise be paid one after the other. */
@@ -589,26 +571,13 @@ static int grow_local(lede_pending *p)
     return 0;
 }
 
-static int grow_array(void **arr, uint32_t *cap, uint32_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    uint32_t c = *cap ? *cap * 2 : 1024;
-    void *fresh = realloc(*arr, (size_t)c * size);
-    if (!fresh)
-        return LEDE_ENOMEM;
-    *arr = fresh;
-    *cap = c;
-    return 0;
-}
-
 static int on_token(void *ctx, const lede_token *tok)
 {
     analyze_ctx *a = ctx;
     lede_pending *p = a->p;
     if ((p->ncword + 1) * 2 > p->lcap && grow_local(p))
         return LEDE_ENOMEM;
-    if (grow_array((void **)&p->ctok, &p->ctok_cap, p->nctok, sizeof *p->ctok))
+    if (lede_grow((void **)&p->ctok, &p->ctok_cap, (size_t)p->nctok + 1, sizeof *p->ctok, 1024))
         return LEDE_ENOMEM;
     uint32_t hash = lede_hash(tok->term, tok->term_len);
     uint32_t h = hash & (p->lcap - 1);
@@ -631,7 +600,8 @@ static int on_token(void *ctx, const lede_token *tok)
         c->tf++;
         c->tf_title += in_title;
     } else {
-        if (grow_array((void **)&p->cword, &p->cword_cap, p->ncword, sizeof *p->cword))
+        if (lede_grow((void **)&p->cword, &p->cword_cap, (size_t)p->ncword + 1, sizeof *p->cword,
+                      1024))
             return LEDE_ENOMEM;
         c = &p->cword[p->ncword];
         c->hash = hash;

@@ -57,21 +57,6 @@ void lede_post_builder_free(lede_post_builder *b)
     free(b);
 }
 
-static int grow_u32(uint32_t **arr, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    uint32_t *p = realloc(*arr, c * sizeof *p);
-    if (!p)
-        return LEDE_ENOMEM;
-    *arr = p;
-    *cap = c;
-    return 0;
-}
-
 void lede_post_builder_add(lede_post_builder *b, uint32_t doc, uint32_t tf, uint32_t field_len,
                            const uint32_t *positions)
 {
@@ -99,7 +84,7 @@ void lede_post_builder_add(lede_post_builder *b, uint32_t doc, uint32_t tf, uint
     b->lens[b->n] = field_len;
     b->n++;
     if (positions) {
-        if (grow_u32(&b->pos, &b->pos_cap, b->npos + tf)) {
+        if (lede_grow((void **)&b->pos, &b->pos_cap, b->npos + tf, sizeof *b->pos, 64)) {
             b->rc = LEDE_ENOMEM;
             return;
         }

@@ -50,6 +50,19 @@ static inline uint32_t field_len(const lede_segment *seg, uint32_t doc, int fiel
     return u32_at(seg->doc_len, doc) - u32_at(seg->title_len, doc);
 }
 
+typedef void (*advance_fn)(lede_qit *it, uint32_t target);
+typedef double (*score_fn)(lede_qit *it);
+typedef double (*bound_fn)(lede_qit *it, uint32_t target, uint32_t *upto);
+typedef uint32_t (*freq_fn)(lede_qit *it);
+
+static void set_ops(lede_qit *it, advance_fn advance, score_fn score, bound_fn bound, freq_fn freq)
+{
+    it->advance = advance;
+    it->score = score;
+    it->bound = bound;
+    it->freq = freq;
+}
+
 /* ------------------------------------------------------------ empty */
 
 static void empty_advance(lede_qit *it, uint32_t target)
@@ -81,10 +94,7 @@ static lede_qit *new_empty(build_ctx *b)
     if (!it)
         return NULL;
     it->doc = LEDE_NO_DOC;
-    it->advance = empty_advance;
-    it->score = zero_score;
-    it->bound = zero_bound;
-    it->freq = zero_freq;
+    set_ops(it, empty_advance, zero_score, zero_bound, zero_freq);
     return it;
 }
 
@@ -259,10 +269,8 @@ static lede_qit *new_term(build_ctx *b, const lede_leaf *leaf, uint32_t k, int f
     t->it.doc = 0;
     t->it.max_score = cursor_max(c);
     t->it.cost = c->df;
-    t->it.advance = field == LEDE_FIELD_BODY ? body_term_advance : term_advance;
-    t->it.score = term_score;
-    t->it.bound = term_bound;
-    t->it.freq = term_freq;
+    set_ops(&t->it, field == LEDE_FIELD_BODY ? body_term_advance : term_advance, term_score,
+            term_bound, term_freq);
     t->it.advance(&t->it, 0);
     return &t->it;
 }
@@ -455,10 +463,7 @@ static lede_qit *new_phrase(build_ctx *b, const lede_qnode *q, const lede_leaf *
     double cap = p->w * (b->sc->k1 + 1.0) * BOUND_SLACK;
     p->it.max_score = q->field == LEDE_FIELD_ALL && sum < cap ? sum : cap;
     p->it.cost = c[0]->df;
-    p->it.advance = phrase_advance;
-    p->it.score = phrase_score;
-    p->it.bound = phrase_bound;
-    p->it.freq = phrase_freq;
+    set_ops(&p->it, phrase_advance, phrase_score, phrase_bound, phrase_freq);
     phrase_advance(&p->it, 0);
     return &p->it;
 }
@@ -512,10 +517,7 @@ static lede_qit *new_filter(build_ctx *b, const lede_qnode *q)
     f->lo = q->date_lo;
     f->hi = q->date_hi;
     f->it.cost = b->seg->ndocs;
-    f->it.advance = filter_advance;
-    f->it.score = zero_score;
-    f->it.bound = zero_bound;
-    f->it.freq = zero_freq;
+    set_ops(&f->it, filter_advance, zero_score, zero_bound, zero_freq);
     filter_advance(&f->it, 0);
     return &f->it;
 }
@@ -663,10 +665,7 @@ static lede_qit *new_bool(build_ctx *b, const lede_qnode *q)
     }
     it->it.max_score = max;
     it->it.cost = it->nmust ? it->must_lead[0]->cost : cost;
-    it->it.advance = bool_advance;
-    it->it.score = bool_score;
-    it->it.bound = bool_bound;
-    it->it.freq = zero_freq;
+    set_ops(&it->it, bool_advance, bool_score, bool_bound, zero_freq);
     if (!it->nmust && !it->nshould)
         it->it.doc = LEDE_NO_DOC;
     else
