@@ -452,7 +452,9 @@ typedef struct lede_snap_seg {
     lede_segment *seg;
     uint8_t *deleted;        /* bitmap or NULL */
     uint64_t base;           /* docno of its first document in the snapshot */
+    uint32_t *source_gid;    /* segment source ordinal -> snapshot source id; [0] = none */
 } lede_snap_seg;
+#define LEDE_NO_SOURCE UINT32_MAX
 
 struct lede_index {
     char *dir;
@@ -465,13 +467,13 @@ struct lede_index {
     double avgdl, avg_title, avg_body;
     lede_analyzer_opts an_opts;
     char *stopwords_path;
+    uint32_t nsources;       /* distinct source names over the snapshot (exact bytes) */
+    const char **sources;    /* sorted; borrowed from the segments */
 };
 static inline int lede_is_deleted(const lede_snap_seg *s, uint32_t doc)
 {
     return s->deleted && (s->deleted[doc >> 3] >> (doc & 7) & 1);
 }
-/* A per-thread analyzer configured like the index's (never freed by the caller). */
-lede_analyzer *lede_index_analyzer(lede_index *ix, lede_err *err);
 int lede_stored_from_record(const uint8_t *rec, size_t len, lede_stored *out);
 
 /* ======================================================= retrieve.c
@@ -513,20 +515,44 @@ typedef struct lede_topk_entry {
     double score;
     uint64_t docno;           /* global: segment base + local doc */
     uint32_t seg, doc;
+    int32_t date;             /* yyyymmdd; read only by a by_date top-k */
 } lede_topk_entry;
 
 typedef struct lede_topk {
     lede_topk_entry *heap;    /* min-heap by (score, then larger docno first) */
     uint32_t n, cap;
     double threshold;         /* score to beat once full; -inf before */
+    int by_date;              /* 1: order by (date, score, smaller docno) instead */
 } lede_topk;
+
+/* Exhaustive runs hand every live match to a collector when one is set
+ * (facets, groups, date order) instead of pushing it to the top-k. */
+typedef void (*lede_collect_fn)(void *ctx, double score, const lede_snap_seg *ss,
+                                uint32_t seg_index, uint32_t doc);
 
 typedef struct lede_run_stats {
     uint64_t matched;         /* documents fully evaluated and matching */
     uint64_t scored;          /* postings scored */
     int pruned;               /* 1 if any document or block was skipped by threshold */
     int rc;                   /* corruption seen by an iterator */
+    lede_collect_fn collect;  /* NULL: push to the top-k */
+    void *collect_ctx;
+    uint64_t deadline_ns;     /* CLOCK_MONOTONIC; 0 = none */
+    int timed_out;            /* set when the deadline passed: the run stopped early */
+    uint32_t tick;
 } lede_run_stats;
+
+uint64_t lede_now_ns(void);
+/* Checked once every 1024 calls, so the clock costs nothing measurable. */
+static inline int lede_out_of_time(lede_run_stats *st)
+{
+    if (!st->deadline_ns || (++st->tick & 1023) != 0)
+        return 0;
+    if (lede_now_ns() < st->deadline_ns)
+        return 0;
+    st->timed_out = 1;
+    return 1;
+}
 
 /* Builds the iterator tree of q over one segment (leaves' aux must be set). */
 int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
@@ -539,5 +565,6 @@ int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_ind
                   const lede_scoring *sc, lede_arena *a, int exhaustive, lede_topk *top,
                   lede_run_stats *st);
 void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, uint32_t doc);
+void lede_topk_push_entry(lede_topk *t, const lede_topk_entry *e);
 /* Sorts the heap best first (destroys the heap order). */
 void lede_topk_sort(lede_topk *t);

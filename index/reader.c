@@ -18,12 +18,54 @@ void lede_index_free(lede_index *ix)
     for (uint32_t i = 0; i < ix->nsegs; i++) {
         lede_segment_unref(ix->segs[i].seg);
         free(ix->segs[i].deleted);
+        free(ix->segs[i].source_gid);
     }
     free(ix->segs);
+    free(ix->sources);
     lede_manifest_clear(&ix->manifest);
     free(ix->stopwords_path);
     free(ix->dir);
     free(ix);
+}
+
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* One id per distinct source name over the snapshot, so per-outlet counts
+ * and groups can be kept in flat arrays whatever segment a match is in. */
+static int build_source_table(lede_index *ix)
+{
+    size_t total = 0;
+    for (uint32_t i = 0; i < ix->nsegs; i++)
+        total += ix->segs[i].seg->nsources;
+    ix->sources = calloc(total ? total : 1, sizeof *ix->sources);
+    if (!ix->sources)
+        return LEDE_ENOMEM;
+    size_t n = 0;
+    for (uint32_t i = 0; i < ix->nsegs; i++)
+        for (uint32_t j = 0; j < ix->segs[i].seg->nsources; j++)
+            ix->sources[n++] = ix->segs[i].seg->sources[j];
+    qsort(ix->sources, n, sizeof *ix->sources, by_name);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || strcmp(ix->sources[m - 1], ix->sources[i]) != 0)
+            ix->sources[m++] = ix->sources[i];
+    ix->nsources = (uint32_t)m;
+    for (uint32_t i = 0; i < ix->nsegs; i++) {
+        const lede_segment *seg = ix->segs[i].seg;
+        uint32_t *gid = malloc((seg->nsources + 1) * sizeof *gid);
+        if (!gid)
+            return LEDE_ENOMEM;
+        gid[0] = LEDE_NO_SOURCE;
+        for (uint32_t j = 0; j < seg->nsources; j++) {
+            const char **hit = bsearch(&seg->sources[j], ix->sources, m, sizeof *ix->sources, by_name);
+            gid[j + 1] = (uint32_t)(hit - ix->sources);
+        }
+        ix->segs[i].source_gid = gid;
+    }
+    return 0;
 }
 
 int lede_index_open(const char *dir, lede_index **out, lede_err *err)
@@ -94,6 +136,10 @@ int lede_index_open(const char *dir, lede_index **out, lede_err *err)
             goto fail;
         }
         ix->an_opts.stopwords_path = ix->stopwords_path;
+    }
+    if ((rc = build_source_table(ix))) {
+        lede_err_set(err, rc, "out of memory");
+        goto fail;
     }
     /* Fail now, not on the first query, if the analyzer cannot be built. */
     if (!lede_index_analyzer(ix, err)) {

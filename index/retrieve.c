@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "index_int.h"
 
@@ -709,10 +710,19 @@ int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scor
 
 /* ------------------------------------------------------------ top-k */
 
-static inline int worse(const lede_topk_entry *a, const lede_topk_entry *b)
+static inline int worse_by_score(const lede_topk_entry *a, const lede_topk_entry *b)
 {
     return a->score < b->score || (a->score == b->score && a->docno > b->docno);
 }
+
+static inline int worse_by_date(const lede_topk_entry *a, const lede_topk_entry *b)
+{
+    if (a->date != b->date)
+        return a->date < b->date;
+    return worse_by_score(a, b);
+}
+
+#define worse(a, b) (t->by_date ? worse_by_date((a), (b)) : worse_by_score((a), (b)))
 
 static void sift_down(lede_topk *t, uint32_t i)
 {
@@ -733,7 +743,13 @@ static void sift_down(lede_topk *t, uint32_t i)
 
 void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, uint32_t doc)
 {
-    lede_topk_entry e = {score, docno, seg, doc};
+    lede_topk_entry e = {score, docno, seg, doc, 0};
+    lede_topk_push_entry(t, &e);
+}
+
+void lede_topk_push_entry(lede_topk *t, const lede_topk_entry *entry)
+{
+    lede_topk_entry e = *entry;
     if (t->cap == 0)
         return;
     if (t->n < t->cap) {
@@ -766,9 +782,24 @@ static int best_first(const void *x, const void *y)
     return a->docno < b->docno ? -1 : a->docno > b->docno;
 }
 
+static int newest_first(const void *x, const void *y)
+{
+    const lede_topk_entry *a = x, *b = y;
+    if (a->date != b->date)
+        return a->date > b->date ? -1 : 1;
+    return best_first(x, y);
+}
+
 void lede_topk_sort(lede_topk *t)
 {
-    qsort(t->heap, t->n, sizeof *t->heap, best_first);
+    qsort(t->heap, t->n, sizeof *t->heap, t->by_date ? newest_first : best_first);
+}
+
+uint64_t lede_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ------------------------------------------------------------ algorithms */
@@ -782,10 +813,15 @@ static void run_exhaustive(lede_qit *root, const lede_snap_seg *ss, uint32_t seg
                            lede_topk *top, lede_run_stats *st)
 {
     for (uint32_t d = root->doc; d != LEDE_NO_DOC; root->advance(root, d + 1), d = root->doc) {
+        if (lede_out_of_time(st))
+            return;
         if (lede_is_deleted(ss, d))
             continue;
         st->matched++;
-        lede_topk_push(top, root->score(root), ss->base + d, seg_index, d);
+        if (st->collect)
+            st->collect(st->collect_ctx, root->score(root), ss, seg_index, d);
+        else
+            lede_topk_push(top, root->score(root), ss->base + d, seg_index, d);
         if (d == NO_UPTO)
             break;
     }
@@ -834,6 +870,8 @@ static void run_maxscore(bool_it *b, const lede_snap_seg *ss, uint32_t seg_index
     }
     uint32_t ess = 0;
     for (;;) {
+        if (lede_out_of_time(st))
+            return;
         if (full(top))
             while (ess < n && prefix[ess] <= top->threshold) {
                 ess++;
@@ -948,6 +986,8 @@ static void run_conjunction(bool_it *b, const lede_snap_seg *ss, uint32_t seg_in
     for (uint32_t i = 0; i < nc; i++)
         cached[i] = -1;
     for (;;) {
+        if (lede_out_of_time(st))
+            return;
         if (lead->doc < d)
             lead->advance(lead, d);
         d = lead->doc;
@@ -1015,7 +1055,7 @@ int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_ind
     if (!root)
         return b.rc ? b.rc : LEDE_ENOMEM;
     bool_it *bi = (bool_it *)root;
-    if (exhaustive || root->doc == LEDE_NO_DOC)
+    if (exhaustive || st->collect || root->doc == LEDE_NO_DOC)
         run_exhaustive(root, ss, seg_index, top, st);
     else if (bi->nmust)
         run_conjunction(bi, ss, seg_index, top, st, a);

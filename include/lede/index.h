@@ -85,6 +85,10 @@ void lede_stored_free(lede_stored *doc);
 /* Looks a document up by its id; LEDE_ENOTFOUND if absent or deleted. */
 int lede_index_get(lede_index *ix, const char *id, size_t len, lede_stored *out, lede_err *err);
 
+/* The analyzer this index was built with, one per calling thread (owned by
+ * the index; valid until lede_index_free). For highlighting and /analyze. */
+lede_analyzer *lede_index_analyzer(lede_index *ix, lede_err *err);
+
 /* Verifies every checksum, every decoder's bounds, and that the postings
  * agree with the stored text re-analyzed. Writes one line per fault to
  * report (if non-NULL). Returns 0 when the index is sound. */
