@@ -1,0 +1,384 @@
+/* api.c: the router of lede-server and its small endpoints: /doc/{id},
+ * /analyze, /suggest (lede's JSON or the OpenSearch suggestions format),
+ * /health, /stats and /metrics, plus the JSON 404 and 405 replies. /search
+ * lives in api_search.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "lede/analyze.h"
+#include "reply_json.h"
+
+double app_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *arg(const request *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->nargs; i++)
+        if (strcmp(rq->args[i].key, name) == 0)
+            return rq->args[i].value;
+    return NULL;
+}
+
+/* Rejects any argument not in names (NULL-terminated); 0 if all known. */
+static int only_args(const request *rq, reply *rp, const char *const *names)
+{
+    for (size_t i = 0; i < rq->nargs; i++) {
+        const char *k = rq->args[i].key;
+        int known = k[0] == '_';
+        for (size_t j = 0; names[j] && !known; j++)
+            known = strcmp(k, names[j]) == 0;
+        if (!known) {
+            json_t *d = json_object();
+            json_object_set_new(d, "parameter", json_text(k, strlen(k)));
+            reply_error(rp, 400, "unknown_parameter", d, "unknown parameter \"%s\"", k);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void internal_error(reply *rp, const lede_err *err)
+{
+    reply_error(rp, 500, "internal", NULL, "%s", err->msg[0] ? err->msg : lede_rc_text(err->rc));
+}
+
+/* ------------------------------------------------------------ /doc/{id} */
+
+static void api_doc(app *a, const request *rq, reply *rp, const char *id, size_t id_len)
+{
+    static const char *const none[] = {NULL};
+    if (only_args(rq, rp, none))
+        return;
+    if (id_len == 0) {
+        reply_error(rp, 400, "missing_parameter", NULL, "give a document id: /doc/{id}");
+        return;
+    }
+    snapshot *s = snapshot_acquire(&a->snaps);
+    lede_stored doc;
+    lede_err err = {0};
+    int rc = lede_index_get(s->ix, id, id_len, &doc, &err);
+    if (rc == LEDE_ENOTFOUND) {
+        json_t *d = json_object();
+        json_object_set_new(d, "id", json_text(id, id_len));
+        reply_error(rp, 404, "not_found", d, "no document with id \"%.*s\"",
+                    (int)(id_len > 200 ? 200 : id_len), id);
+    } else if (rc) {
+        internal_error(rp, &err);
+    } else {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_text(doc.id.ptr, doc.id.len));
+        json_object_set_new(o, "title", json_text(doc.title.ptr, doc.title.len));
+        json_object_set_new(o, "source", json_text(doc.source.ptr, doc.source.len));
+        json_object_set_new(o, "date", json_text(doc.date.ptr, doc.date.len));
+        json_object_set_new(o, "url", json_text(doc.url.ptr, doc.url.len));
+        json_object_set_new(o, "body", json_text(doc.body.ptr, doc.body.len));
+        reply_json(rp, 200, o);
+        lede_stored_free(&doc);
+    }
+    snapshot_release(s);
+}
+
+/* ------------------------------------------------------------ /analyze */
+
+typedef struct analyze_ctx {
+    json_t *tokens;
+    const char *text;
+} analyze_ctx;
+
+static int on_token(void *ctx, const lede_token *t)
+{
+    analyze_ctx *c = ctx;
+    json_t *o = json_object();
+    json_object_set_new(o, "term", json_text(t->term, t->term_len));
+    json_object_set_new(o, "text", json_text(c->text + t->start, t->end - t->start));
+    json_object_set_new(o, "position", json_integer(t->pos));
+    json_object_set_new(o, "start", json_integer(t->start));
+    json_object_set_new(o, "end", json_integer(t->end));
+    json_array_append_new(c->tokens, o);
+    return 0;
+}
+
+static void api_analyze(app *a, const request *rq, reply *rp)
+{
+    static const char *const names[] = {"text", NULL};
+    if (only_args(rq, rp, names))
+        return;
+    const char *text = arg(rq, "text");
+    if (!text) {
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_string("text"));
+        reply_error(rp, 400, "missing_parameter", d, "parameter \"text\" is required");
+        return;
+    }
+    size_t len = strlen(text);
+    if (len > a->cfg.max_body_bytes) {
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_string("text"));
+        reply_error(rp, 400, "limit_exceeded", d, "parameter \"text\" is too long: %zu bytes, "
+                    "the limit is %u", len, a->cfg.max_body_bytes);
+        return;
+    }
+    snapshot *s = snapshot_acquire(&a->snaps);
+    lede_err err = {0};
+    lede_analyzer *an = lede_index_analyzer(s->ix, &err);
+    if (!an) {
+        internal_error(rp, &err);
+        snapshot_release(s);
+        return;
+    }
+    analyze_ctx c = {json_array(), text};
+    int rc = lede_analyze(an, text, len, 0, on_token, &c, NULL);
+    snapshot_release(s);
+    if (rc < 0) {
+        json_decref(c.tokens);
+        reply_error(rp, 500, "internal", NULL, "%s", lede_rc_text(rc));
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "text", json_text(text, len));
+    json_object_set_new(o, "tokens", c.tokens);
+    reply_json(rp, 200, o);
+}
+
+/* ------------------------------------------------------------ /suggest */
+
+static void api_suggest(app *a, const request *rq, reply *rp)
+{
+    static const char *const names[] = {"q", "count", "format", NULL};
+    if (only_args(rq, rp, names))
+        return;
+    const char *q = arg(rq, "q"), *count_text = arg(rq, "count"), *format = arg(rq, "format");
+    if (!q) {
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_string("q"));
+        reply_error(rp, 400, "missing_parameter", d, "parameter \"q\" is required: the text typed so far");
+        return;
+    }
+    int opensearch = 0;
+    if (format && strcmp(format, "opensearch") == 0)
+        opensearch = 1;
+    else if (format && strcmp(format, "lede") != 0) {
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_string("format"));
+        json_object_set_new(d, "value", json_text(format, strlen(format)));
+        reply_error(rp, 400, "bad_parameter", d, "\"format\" must be lede or opensearch");
+        return;
+    }
+    unsigned count = a->cfg.suggest_count;
+    if (count_text) {
+        char *end;
+        unsigned long v = strtoul(count_text, &end, 10);
+        if (!*count_text || *end || count_text[0] == '-' || v < 1 || v > a->cfg.max_suggest_count) {
+            json_t *d = json_object();
+            json_object_set_new(d, "parameter", json_string("count"));
+            json_object_set_new(d, "value", json_text(count_text, strlen(count_text)));
+            reply_error(rp, 400, "bad_parameter", d, "\"count\" must be a whole number from 1 to %u",
+                        a->cfg.max_suggest_count);
+            return;
+        }
+        count = (unsigned)v;
+    }
+    size_t qlen = strlen(q);
+    if (qlen > a->cfg.max_query_bytes) {
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_string("q"));
+        reply_error(rp, 400, "limit_exceeded", d, "parameter \"q\" is too long: %zu bytes, the "
+                    "limit is %u", qlen, a->cfg.max_query_bytes);
+        return;
+    }
+    snapshot *s = snapshot_acquire(&a->snaps);
+    lede_suggestions *sg = NULL;
+    lede_err err = {0};
+    int rc = lede_suggest(s->suggest, q, qlen, count, &sg, &err);
+    snapshot_release(s);
+    if (rc == LEDE_ELIMIT || rc == LEDE_EINVAL) {
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_string("q"));
+        reply_error(rp, 400, "bad_parameter", d, "%s", err.msg);
+        return;
+    }
+    if (rc) {
+        internal_error(rp, &err);
+        return;
+    }
+    json_t *list = json_array();
+    for (uint32_t i = 0; i < sg->n; i++) {
+        const char *t = sg->items[i].text;
+        if (opensearch) {
+            json_array_append_new(list, json_text(t, strlen(t)));
+        } else {
+            json_t *o = json_object();
+            json_object_set_new(o, "text", json_text(t, strlen(t)));
+            json_object_set_new(o, "weight", json_integer((json_int_t)sg->items[i].weight));
+            json_array_append_new(list, o);
+        }
+    }
+    lede_suggestions_free(sg);
+    if (opensearch) {
+        json_t *o = json_array();
+        json_array_append_new(o, json_text(q, qlen));
+        json_array_append_new(o, list);
+        reply_json(rp, 200, o);
+        rp->content_type = "application/x-suggestions+json";
+    } else {
+        json_t *o = json_object();
+        json_object_set_new(o, "query", json_text(q, qlen));
+        json_object_set_new(o, "suggestions", list);
+        reply_json(rp, 200, o);
+    }
+    rp->cache = "public, max-age=60";
+}
+
+/* ------------------------------------------------------------ /health /stats /metrics */
+
+static void api_health(app *a, const request *rq, reply *rp)
+{
+    static const char *const none[] = {NULL};
+    if (only_args(rq, rp, none))
+        return;
+    snapshot *s = snapshot_acquire(&a->snaps);
+    json_t *o = json_object();
+    json_object_set_new(o, "status", json_string("ok"));
+    json_object_set_new(o, "documents", json_integer((json_int_t)s->stats.documents));
+    json_object_set_new(o, "generation", json_integer((json_int_t)s->generation));
+    snapshot_release(s);
+    reply_json(rp, 200, o);
+}
+
+static json_int_t counter(const uint64_t *p)
+{
+    return (json_int_t)__atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void api_stats(app *a, const request *rq, reply *rp)
+{
+    static const char *const none[] = {NULL};
+    if (only_args(rq, rp, none))
+        return;
+    snapshot *s = snapshot_acquire(&a->snaps);
+    const lede_index_stats *st = &s->stats;
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_string(LEDE_VERSION));
+    json_object_set_new(o, "documents", json_integer((json_int_t)st->documents));
+    json_object_set_new(o, "deleted", json_integer((json_int_t)st->deleted));
+    json_object_set_new(o, "segments", json_integer((json_int_t)st->segments));
+    json_object_set_new(o, "terms", json_integer((json_int_t)st->terms));
+    json_object_set_new(o, "avg_doc_length", json_real(st->avgdl));
+    json_t *bytes = json_object();
+    json_object_set_new(bytes, "postings", json_integer((json_int_t)st->bytes_postings));
+    json_object_set_new(bytes, "positions", json_integer((json_int_t)st->bytes_positions));
+    json_object_set_new(bytes, "dictionary", json_integer((json_int_t)st->bytes_dictionary));
+    json_object_set_new(bytes, "stored", json_integer((json_int_t)st->bytes_stored));
+    json_object_set_new(bytes, "other", json_integer((json_int_t)st->bytes_other));
+    json_object_set_new(bytes, "total",
+                        json_integer((json_int_t)(st->bytes_postings + st->bytes_positions +
+                                                  st->bytes_dictionary + st->bytes_stored +
+                                                  st->bytes_other)));
+    json_object_set_new(o, "index_bytes", bytes);
+    json_object_set_new(o, "suggestions", json_integer((json_int_t)lede_suggester_size(s->suggest)));
+    json_object_set_new(o, "generation", json_integer((json_int_t)s->generation));
+    json_object_set_new(o, "reloads", json_integer((json_int_t)a->snaps.reloads));
+    json_object_set_new(o, "uptime_s", json_real(app_now() - a->started));
+    json_object_set_new(o, "queries_served", json_integer(counter(&a->m.queries)));
+    json_int_t total = 0;
+    for (int e = 0; e < EP_COUNT; e++)
+        total += counter(&a->m.latency_count[e]);
+    json_object_set_new(o, "requests_served", json_integer(total));
+    json_object_set_new(o, "in_flight", json_integer(counter(&a->in_flight)));
+    snapshot_release(s);
+    reply_json(rp, 200, o);
+}
+
+static void api_metrics(app *a, const request *rq, reply *rp)
+{
+    static const char *const none[] = {NULL};
+    if (only_args(rq, rp, none))
+        return;
+    snapshot *s = snapshot_acquire(&a->snaps);
+    size_t len = 0;
+    char *text = metrics_render(&a->m, &s->stats, app_now() - a->started, s->generation,
+                                a->snaps.reloads, a->snaps.reload_failures,
+                                __atomic_load_n(&a->in_flight, __ATOMIC_RELAXED), &len);
+    snapshot_release(s);
+    if (!text) {
+        reply_error(rp, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    reply_clear(rp);
+    rp->status = 200;
+    rp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    rp->body = text;
+    rp->len = len;
+}
+
+/* ------------------------------------------------------------ routing */
+
+static int method_is(const request *rq, const char *m)
+{
+    return strcmp(rq->method, m) == 0;
+}
+
+static void not_allowed(reply *rp, const request *rq, const char *allow)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "method", json_text(rq->method, strlen(rq->method)));
+    json_object_set_new(d, "allowed", json_string(allow));
+    reply_error(rp, 405, "method_not_allowed", d, "%s is not allowed on %s (allowed: %s)",
+                rq->method, rq->path, allow);
+    rp->allow = allow;
+}
+
+void app_handle(app *a, request *rq, reply *rp, endpoint *ep)
+{
+    const char *path = rq->path;
+    size_t plen = rq->path_len;
+    int get = method_is(rq, "GET") || method_is(rq, "HEAD");
+    *ep = EP_OTHER;
+    rp->cache = NULL;
+    if (strcmp(path, "/search") == 0) {
+        *ep = EP_SEARCH;
+        if (get || method_is(rq, "POST"))
+            api_search(a, rq, rp);
+        else
+            not_allowed(rp, rq, "GET, HEAD, POST, OPTIONS");
+        return;
+    }
+    static const struct {
+        const char *path;
+        endpoint ep;
+        void (*fn)(app *, const request *, reply *);
+    } simple[] = {
+        {"/analyze", EP_ANALYZE, api_analyze}, {"/suggest", EP_SUGGEST, api_suggest},
+        {"/health", EP_HEALTH, api_health},    {"/stats", EP_STATS, api_stats},
+        {"/metrics", EP_METRICS, api_metrics},
+    };
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+        if (strcmp(path, simple[i].path) == 0) {
+            *ep = simple[i].ep;
+            if (get)
+                simple[i].fn(a, rq, rp);
+            else
+                not_allowed(rp, rq, "GET, HEAD, OPTIONS");
+            return;
+        }
+    if (plen >= 5 && memcmp(path, "/doc/", 5) == 0) {
+        *ep = EP_DOC;
+        if (get)
+            api_doc(a, rq, rp, path + 5, plen - 5);
+        else
+            not_allowed(rp, rq, "GET, HEAD, OPTIONS");
+        return;
+    }
+    json_t *d = json_object();
+    json_object_set_new(d, "path", json_text(path, plen));
+    reply_error(rp, 404, "not_found", d,
+                "no endpoint %.200s (endpoints: /search, /doc/{id}, /analyze, /suggest, /health, "
+                "/stats, /metrics)", path);
+}

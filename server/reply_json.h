@@ -1,0 +1,19 @@
+/* reply_json.h: JSON replies: a jansson value serialized into a reply, and
+ * the one error shape every endpoint uses,
+ * {"error": {"code": "...", "message": "...", ...details}}. */
+#ifndef LEDE_SERVER_REPLY_JSON_H
+#define LEDE_SERVER_REPLY_JSON_H
+
+#include <jansson.h>
+
+#include "request.h"
+
+/* Serializes obj (stolen) as the reply body. */
+void reply_json(reply *rp, int status, json_t *obj);
+/* An error reply; details (stolen, may be NULL) are merged into the error object. */
+void reply_error(reply *rp, int status, const char *code, json_t *details, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* json_stringn that never fails on invalid UTF-8 (bad bytes become U+FFFD). */
+json_t *json_text(const char *s, size_t len);
+
+#endif
