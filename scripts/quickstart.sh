@@ -2,8 +2,10 @@
 # scripts/quickstart.sh: the README's first command. On a fresh Debian 12
 # machine: install the Debian packages lede needs (scripts/debian-packages.txt,
 # with sudo unless run as root), build in release mode (build/), index the
-# bundled sample corpus (tests/data/seeds.jsonl, into sample-index/) and run a
-# query on it. Safe to run again.
+# bundled sample corpus (tests/data/seeds.jsonl, into sample-index/) and start
+# lede-server on it in the background (127.0.0.1:8080, or $LEDE_PORT), waiting
+# until it answers. It prints how to query and how to stop it. Safe to run
+# again: a server it started before is stopped first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +21,31 @@ fi
 ninja -C build
 build/index/lede-index build -o sample-index tests/data/seeds.jsonl
 build/index/lede-index stats sample-index
-echo 'query: "legal liability" social media'
-build/index/lede-index search sample-index '"legal liability" social media' -k 5
+
+port=${LEDE_PORT:-8080}
+pidfile=build/lede-server.pid
+if [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; then
+    sleep 0.5
+fi
+nohup build/server/lede-server --index sample-index --listen "127.0.0.1:$port" \
+    --access-log build/lede-server.access.log >build/lede-server.log 2>&1 &
+echo $! >"$pidfile"
+for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+        break
+    fi
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        cat build/lede-server.log
+        echo "lede-server did not start" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$port/health" >/dev/null
+echo
+echo "lede-server is running on http://127.0.0.1:$port/ (pid $(cat "$pidfile"), log build/lede-server.log)"
+echo "  curl 'http://127.0.0.1:$port/search?q=%22legal+liability%22+social+media&k=3'"
+echo "  stop it with: kill \$(cat $pidfile)"
+echo
+curl -fsS "http://127.0.0.1:$port/search?q=%22legal+liability%22+social+media&k=3&snippets=1&facets=false" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); [print("%-20s %.3f  %s" % (h["source"], h["score"], h["highlights"]["body"]["text"][:100])) for h in r["hits"]]'
