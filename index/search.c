@@ -557,13 +557,14 @@ typedef struct hit_ctx {
     lede_buf rec;
 } hit_ctx;
 
-static int fill_hit(hit_ctx *hc, const lede_topk_entry *e, int explain, lede_hit *h, lede_err *err)
+static int fill_hit(hit_ctx *hc, const lede_topk_entry *e, int explain, int ids_only, lede_hit *h,
+                    lede_err *err)
 {
     const lede_snap_seg *ss = &hc->ix->segs[e->seg];
     int rc;
     h->score = e->score;
     h->docno = e->docno;
-    if (hc->opts->ids_only) {
+    if (ids_only) {
         lede_str id = lede_segment_id(ss->seg, e->doc);
         if (!(h->doc.mem = malloc(id.len + 1)))
             return lede_err_set(err, LEDE_ENOMEM, "out of memory");
@@ -598,7 +599,7 @@ static int fill_hits(hit_ctx *hc, const lede_topk_entry *entries, uint32_t n, le
     if (!*out)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < n; i++) {
-        int rc = fill_hit(hc, &entries[i], hc->opts->explain, &(*out)[i], err);
+        int rc = fill_hit(hc, &entries[i], hc->opts->explain, hc->opts->ids_only, &(*out)[i], err);
         *nout = i + 1;
         if (rc)
             return rc;
@@ -668,7 +669,8 @@ static int build_facets(hit_ctx *hc, const collector *c, lede_results *res, lede
         lede_source_facet *f = &res->sources[i];
         f->source = hc->ix->sources[order[i].slot];
         f->count = c->count[order[i].slot];
-        rc = fill_hit(hc, order[i].best, 0, &f->best, err);
+        rc = fill_hit(hc, order[i].best, 0, hc->opts->ids_only || i >= hc->opts->facet_docs,
+                      &f->best, err);
         res->nsources = i + 1;
     }
     free(order);

@@ -33,6 +33,9 @@ typedef struct lede_search_opts {
     /* 1: fill lede_results.sources: every outlet among the matches with its
      * match count and its best hit by score. Counts every match (no pruning). */
     int facets;
+    /* opts.facets: how many outlets (in lede_results.sources order) get their
+     * best hit's stored fields; the rest carry only its id. */
+    uint32_t facet_docs;
     /* > 0: group the hits by outlet, this many per outlet: k and offset then
      * count groups (lede_results.groups), ranked by their first hit. */
     uint32_t group_hits;
