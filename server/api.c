@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "lede/analyze.h"
+#include "params.h"
 #include "reply_json.h"
 
 double app_now(void)
@@ -18,30 +19,59 @@ double app_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *arg(const request *rq, const char *name)
+/* Reads the arguments of a small endpoint: names (NULL-terminated) are the
+ * keys it takes, each at most once; values[i] gets the value of names[i] or
+ * NULL. Unknown, repeated or non-UTF-8 values are 400 errors. */
+static int read_args(const request *rq, reply *rp, const char *const *names, const char **values)
 {
-    for (size_t i = 0; i < rq->nargs; i++)
-        if (strcmp(rq->args[i].key, name) == 0)
-            return rq->args[i].value;
-    return NULL;
-}
-
-/* Rejects any argument not in names (NULL-terminated); 0 if all known. */
-static int only_args(const request *rq, reply *rp, const char *const *names)
-{
+    size_t n = 0;
+    while (names[n])
+        values[n++] = NULL;
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key;
-        int known = k[0] == '_';
-        for (size_t j = 0; names[j] && !known; j++)
-            known = strcmp(k, names[j]) == 0;
-        if (!known) {
-            json_t *d = json_object();
-            json_object_set_new(d, "parameter", json_text(k, strlen(k)));
+        if (k[0] == '_')
+            continue;
+        size_t which = n;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(k, names[j]) == 0)
+                which = j;
+        json_t *d = json_object();
+        json_object_set_new(d, "parameter", json_text(k, strlen(k)));
+        if (which == n) {
             reply_error(rp, 400, "unknown_parameter", d, "unknown parameter \"%s\"", k);
             return -1;
         }
+        if (values[which]) {
+            reply_error(rp, 400, "duplicate_parameter", d, "parameter \"%s\" given more than once",
+                        k);
+            return -1;
+        }
+        long bad = utf8_invalid_at((const unsigned char *)rq->args[i].value, rq->args[i].value_len);
+        if (bad >= 0) {
+            json_object_set_new(d, "position", json_integer(bad));
+            reply_error(rp, 400, "bad_parameter", d, "parameter \"%s\" is not valid UTF-8 (byte %ld)",
+                        k, bad);
+            return -1;
+        }
+        json_decref(d);
+        values[which] = rq->args[i].value;
     }
     return 0;
+}
+
+static void missing(reply *rp, const char *name, const char *what)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "parameter", json_string(name));
+    reply_error(rp, 400, "missing_parameter", d, "parameter \"%s\" is required%s", name, what);
+}
+
+static void too_long(reply *rp, const char *name, size_t len, unsigned limit)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "parameter", json_string(name));
+    reply_error(rp, 400, "limit_exceeded", d,
+                "parameter \"%s\" is too long: %zu bytes, the limit is %u", name, len, limit);
 }
 
 static void internal_error(reply *rp, const lede_err *err)
@@ -54,7 +84,8 @@ static void internal_error(reply *rp, const lede_err *err)
 static void api_doc(app *a, const request *rq, reply *rp, const char *id, size_t id_len)
 {
     static const char *const none[] = {NULL};
-    if (only_args(rq, rp, none))
+    const char *values[1];
+    if (read_args(rq, rp, none, values))
         return;
     if (id_len == 0) {
         reply_error(rp, 400, "missing_parameter", NULL, "give a document id: /doc/{id}");
@@ -108,21 +139,17 @@ static int on_token(void *ctx, const lede_token *t)
 static void api_analyze(app *a, const request *rq, reply *rp)
 {
     static const char *const names[] = {"text", NULL};
-    if (only_args(rq, rp, names))
+    const char *values[1];
+    if (read_args(rq, rp, names, values))
         return;
-    const char *text = arg(rq, "text");
+    const char *text = values[0];
     if (!text) {
-        json_t *d = json_object();
-        json_object_set_new(d, "parameter", json_string("text"));
-        reply_error(rp, 400, "missing_parameter", d, "parameter \"text\" is required");
+        missing(rp, "text", ": the text to analyze");
         return;
     }
     size_t len = strlen(text);
     if (len > a->cfg.max_body_bytes) {
-        json_t *d = json_object();
-        json_object_set_new(d, "parameter", json_string("text"));
-        reply_error(rp, 400, "limit_exceeded", d, "parameter \"text\" is too long: %zu bytes, "
-                    "the limit is %u", len, a->cfg.max_body_bytes);
+        too_long(rp, "text", len, a->cfg.max_body_bytes);
         return;
     }
     snapshot *s = snapshot_acquire(&a->snaps);
@@ -152,13 +179,12 @@ static void api_analyze(app *a, const request *rq, reply *rp)
 static void api_suggest(app *a, const request *rq, reply *rp)
 {
     static const char *const names[] = {"q", "count", "format", NULL};
-    if (only_args(rq, rp, names))
+    const char *values[3];
+    if (read_args(rq, rp, names, values))
         return;
-    const char *q = arg(rq, "q"), *count_text = arg(rq, "count"), *format = arg(rq, "format");
+    const char *q = values[0], *count_text = values[1], *format = values[2];
     if (!q) {
-        json_t *d = json_object();
-        json_object_set_new(d, "parameter", json_string("q"));
-        reply_error(rp, 400, "missing_parameter", d, "parameter \"q\" is required: the text typed so far");
+        missing(rp, "q", ": the text typed so far");
         return;
     }
     int opensearch = 0;
@@ -173,37 +199,37 @@ static void api_suggest(app *a, const request *rq, reply *rp)
     }
     unsigned count = a->cfg.suggest_count;
     if (count_text) {
-        char *end;
-        unsigned long v = strtoul(count_text, &end, 10);
-        if (!*count_text || *end || count_text[0] == '-' || v < 1 || v > a->cfg.max_suggest_count) {
+        unsigned long long v = 0;
+        int digits = count_text[0] != '\0';
+        for (const char *p = count_text; *p && digits; p++) {
+            digits = *p >= '0' && *p <= '9';
+            if (v < 1000000)
+                v = v * 10 + (unsigned)(*p - '0');
+        }
+        if (!digits || v < 1 || v > a->cfg.max_suggest_count) {
             json_t *d = json_object();
             json_object_set_new(d, "parameter", json_string("count"));
             json_object_set_new(d, "value", json_text(count_text, strlen(count_text)));
-            reply_error(rp, 400, "bad_parameter", d, "\"count\" must be a whole number from 1 to %u",
-                        a->cfg.max_suggest_count);
+            reply_error(rp, 400, digits && v > 0 ? "limit_exceeded" : "bad_parameter", d,
+                        "\"count\" must be a whole number from 1 to %u", a->cfg.max_suggest_count);
             return;
         }
         count = (unsigned)v;
     }
     size_t qlen = strlen(q);
     if (qlen > a->cfg.max_query_bytes) {
-        json_t *d = json_object();
-        json_object_set_new(d, "parameter", json_string("q"));
-        reply_error(rp, 400, "limit_exceeded", d, "parameter \"q\" is too long: %zu bytes, the "
-                    "limit is %u", qlen, a->cfg.max_query_bytes);
+        too_long(rp, "q", qlen, a->cfg.max_query_bytes);
         return;
     }
     snapshot *s = snapshot_acquire(&a->snaps);
     lede_suggestions *sg = NULL;
     lede_err err = {0};
-    int rc = lede_suggest(s->suggest, q, qlen, count, &sg, &err);
+    /* Completion looks at the end of what was typed: a long text (over
+     * LEDE_SUGGEST_MAX_INPUT) simply has nothing to complete. */
+    int rc = qlen > LEDE_SUGGEST_MAX_INPUT ? 0 : lede_suggest(s->suggest, q, qlen, count, &sg, &err);
     snapshot_release(s);
-    if (rc == LEDE_ELIMIT || rc == LEDE_EINVAL) {
-        json_t *d = json_object();
-        json_object_set_new(d, "parameter", json_string("q"));
-        reply_error(rp, 400, "bad_parameter", d, "%s", err.msg);
-        return;
-    }
+    if (!rc && !sg)
+        rc = (sg = calloc(1, sizeof *sg)) ? 0 : lede_err_set(&err, LEDE_ENOMEM, "out of memory");
     if (rc) {
         internal_error(rp, &err);
         return;
@@ -241,7 +267,8 @@ static void api_suggest(app *a, const request *rq, reply *rp)
 static void api_health(app *a, const request *rq, reply *rp)
 {
     static const char *const none[] = {NULL};
-    if (only_args(rq, rp, none))
+    const char *values[1];
+    if (read_args(rq, rp, none, values))
         return;
     snapshot *s = snapshot_acquire(&a->snaps);
     json_t *o = json_object();
@@ -260,7 +287,8 @@ static json_int_t counter(const uint64_t *p)
 static void api_stats(app *a, const request *rq, reply *rp)
 {
     static const char *const none[] = {NULL};
-    if (only_args(rq, rp, none))
+    const char *values[1];
+    if (read_args(rq, rp, none, values))
         return;
     snapshot *s = snapshot_acquire(&a->snaps);
     const lede_index_stats *st = &s->stats;
@@ -299,7 +327,8 @@ static void api_stats(app *a, const request *rq, reply *rp)
 static void api_metrics(app *a, const request *rq, reply *rp)
 {
     static const char *const none[] = {NULL};
-    if (only_args(rq, rp, none))
+    const char *values[1];
+    if (read_args(rq, rp, none, values))
         return;
     snapshot *s = snapshot_acquire(&a->snaps);
     size_t len = 0;
@@ -320,11 +349,6 @@ static void api_metrics(app *a, const request *rq, reply *rp)
 
 /* ------------------------------------------------------------ routing */
 
-static int method_is(const request *rq, const char *m)
-{
-    return strcmp(rq->method, m) == 0;
-}
-
 static void not_allowed(reply *rp, const request *rq, const char *allow)
 {
     json_t *d = json_object();
@@ -335,50 +359,64 @@ static void not_allowed(reply *rp, const request *rq, const char *allow)
     rp->allow = allow;
 }
 
+static void search_route(app *a, const request *rq, reply *rp)
+{
+    api_search(a, (request *)rq, rp);
+}
+
+static void doc_route(app *a, const request *rq, reply *rp)
+{
+    api_doc(a, rq, rp, rq->path + 5, rq->path_len - 5);
+}
+
+#define READ_ONLY "GET, HEAD, OPTIONS"
+
+static const struct route {
+    const char *path;
+    int prefix;               /* 1: path is a prefix ("/doc/") */
+    endpoint ep;
+    const char *allow;
+    void (*fn)(app *, const request *, reply *);
+} ROUTES[] = {
+    {"/search", 0, EP_SEARCH, "GET, HEAD, POST, OPTIONS", search_route},
+    {"/doc/", 1, EP_DOC, READ_ONLY, doc_route},
+    {"/analyze", 0, EP_ANALYZE, READ_ONLY, api_analyze},
+    {"/suggest", 0, EP_SUGGEST, READ_ONLY, api_suggest},
+    {"/health", 0, EP_HEALTH, READ_ONLY, api_health},
+    {"/stats", 0, EP_STATS, READ_ONLY, api_stats},
+    {"/metrics", 0, EP_METRICS, READ_ONLY, api_metrics},
+};
+
 void app_handle(app *a, request *rq, reply *rp, endpoint *ep)
 {
-    const char *path = rq->path;
-    size_t plen = rq->path_len;
-    int get = method_is(rq, "GET") || method_is(rq, "HEAD");
     *ep = EP_OTHER;
     rp->cache = NULL;
-    if (strcmp(path, "/search") == 0) {
-        *ep = EP_SEARCH;
-        if (get || method_is(rq, "POST"))
-            api_search(a, rq, rp);
-        else
-            not_allowed(rp, rq, "GET, HEAD, POST, OPTIONS");
-        return;
-    }
-    static const struct {
-        const char *path;
-        endpoint ep;
-        void (*fn)(app *, const request *, reply *);
-    } simple[] = {
-        {"/analyze", EP_ANALYZE, api_analyze}, {"/suggest", EP_SUGGEST, api_suggest},
-        {"/health", EP_HEALTH, api_health},    {"/stats", EP_STATS, api_stats},
-        {"/metrics", EP_METRICS, api_metrics},
-    };
-    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
-        if (strcmp(path, simple[i].path) == 0) {
-            *ep = simple[i].ep;
-            if (get)
-                simple[i].fn(a, rq, rp);
-            else
-                not_allowed(rp, rq, "GET, HEAD, OPTIONS");
-            return;
+    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+        const struct route *r = &ROUTES[i];
+        size_t n = strlen(r->path);
+        if (r->prefix ? rq->path_len < n || memcmp(rq->path, r->path, n) != 0
+                      : strcmp(rq->path, r->path) != 0)
+            continue;
+        *ep = r->ep;
+        /* The method must appear in the route's Allow list. */
+        size_t m = strlen(rq->method);
+        const char *p = strstr(r->allow, rq->method);
+        int allowed = m > 0 && p && (p[m] == ',' || p[m] == '\0') &&
+                      (p == r->allow || p[-1] == ' ');
+        if (!allowed) {
+            not_allowed(rp, rq, r->allow);
+        } else if (strcmp(rq->method, "OPTIONS") == 0) {
+            reply_clear(rp);
+            rp->status = 204;
+            rp->allow = r->allow;
+        } else {
+            r->fn(a, rq, rp);
         }
-    if (plen >= 5 && memcmp(path, "/doc/", 5) == 0) {
-        *ep = EP_DOC;
-        if (get)
-            api_doc(a, rq, rp, path + 5, plen - 5);
-        else
-            not_allowed(rp, rq, "GET, HEAD, OPTIONS");
         return;
     }
     json_t *d = json_object();
-    json_object_set_new(d, "path", json_text(path, plen));
+    json_object_set_new(d, "path", json_text(rq->path, rq->path_len));
     reply_error(rp, 404, "not_found", d,
                 "no endpoint %.200s (endpoints: /search, /doc/{id}, /analyze, /suggest, /health, "
-                "/stats, /metrics)", path);
+                "/stats, /metrics)", rq->path);
 }

@@ -143,10 +143,13 @@ static enum MHD_Result send_reply(http_server *h, struct MHD_Connection *c, conn
     if (rp->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rp->allow);
     const char *allow_origin = cors_origin(&h->a->cfg, origin);
+    /* With a list of origins the reply depends on Origin: caches must know,
+     * whether or not this one was allowed. */
+    const char *cors = h->a->cfg.cors_origins;
+    if (cors[0] && strcmp(cors, "*") != 0)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
     if (allow_origin) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", allow_origin);
-        if (strcmp(allow_origin, "*") != 0)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
         if (strcmp(method, "OPTIONS") == 0) {
             MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
             MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type");
@@ -173,7 +176,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO; /* out of memory in on_uri */
     if (!st->seen) {
         st->seen = 1;
-        return MHD_YES;
+        /* A declared body over the limit is refused before it is read. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > h->a->cfg.max_body_bytes)
+            st->too_large = 1;
+        else
+            return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -208,9 +217,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.started_us = st->started_us;
     if (request_parse_target(&rq, st->target, strlen(st->target), msg, sizeof msg)) {
         reply_error(&rp, 400, "bad_request", NULL, "%s", msg);
-    } else if (strcmp(method, "OPTIONS") == 0) {
-        rp.status = 204;
-        rp.allow = "GET, HEAD, POST, OPTIONS";
     } else {
         app_handle(h->a, &rq, &rp, &ep);
     }
@@ -265,6 +271,13 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 bad_host:
     snprintf(msg, size, "listen address \"%s\": the host must be an IP address", s);
     return -1;
+}
+
+int http_check_listen(const char *listen, char *msg, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    return parse_listen(listen, &ss, &len, msg, size);
 }
 
 int http_start(app *a, FILE *access_log, http_server **out, char *msg, size_t size)

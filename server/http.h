@@ -11,6 +11,8 @@
 
 typedef struct http_server http_server;
 
+/* Checks a listen address ("HOST:PORT") without binding it. */
+int http_check_listen(const char *listen, char *msg, size_t size);
 /* Binds cfg.listen and starts the worker threads. access_log may be NULL. */
 int http_start(app *a, FILE *access_log, http_server **out, char *msg, size_t size);
 /* The port actually bound (useful with port 0). */

@@ -128,7 +128,7 @@ int main(int argc, char **argv)
                 argv[optind]);
         return 2;
     }
-    if (config_finish(&a.cfg, msg, sizeof msg)) {
+    if (config_finish(&a.cfg, msg, sizeof msg) || http_check_listen(a.cfg.listen, msg, sizeof msg)) {
         fprintf(stderr, "lede-server: %s\n", msg);
         return 2;
     }

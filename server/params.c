@@ -85,8 +85,7 @@ static int parse_day(const char *v, int end, int32_t *out)
     return 0;
 }
 
-/* The byte offset of the first invalid UTF-8 sequence, or -1. */
-static long utf8_invalid_at(const unsigned char *s, size_t n)
+long utf8_invalid_at(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -264,10 +263,6 @@ static int add_scalar(request *rq, const char *key, json_t *v, reply *rp, int in
     if (json_is_string(v)) {
         text = json_string_value(v);
         len = json_string_length(v);
-        if (memchr(text, '\0', len)) {
-            bad(rp, "bad_parameter", key, NULL, "\"%s\" %s", "contains a NUL character");
-            return -1;
-        }
     } else if (json_is_integer(v)) {
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         text = num;
@@ -299,12 +294,16 @@ int params_from_json(request *rq, reply *rp)
     json_t *root = json_loadb(rq->body ? rq->body : "", rq->body_len,
                               JSON_REJECT_DUPLICATES, &je);
     if (!root) {
+        /* jansson counts the bytes read, one past the offending byte. */
+        long at = je.position > 0 ? (long)je.position - 1 : 0;
+        const char *why = strstr(je.text, "NUL") ? "a string holds a NUL character (\\u0000)"
+                                                 : je.text;
         json_t *d = json_object();
         json_object_set_new(d, "line", json_integer(je.line));
         json_object_set_new(d, "column", json_integer(je.column));
-        json_object_set_new(d, "position", json_integer(je.position));
+        json_object_set_new(d, "position", json_integer(at));
         reply_error(rp, 400, "bad_json", d, "the request body is not valid JSON: %s (line %d, "
-                    "column %d)", je.text, je.line, je.column);
+                    "column %d)", why, je.line, je.column);
         return -1;
     }
     if (!json_is_object(root)) {
@@ -316,6 +315,8 @@ int params_from_json(request *rq, reply *rp)
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
+        if (key[0] == '_')
+            continue;
         if (json_is_array(v) && strcmp(key, "source") != 0) {
             bad(rp, "bad_parameter", key, NULL, "\"%s\" must be %s",
                 "a single value (only \"source\" takes a list)");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "request.h"
 
@@ -21,8 +22,8 @@ static int hexval(int c)
 
 /* Decodes s[0..len) into a new NUL-terminated string. plus_space: '+' is ' '.
  * base: offset of s in the whole target, for messages. */
-static char *decode(const char *s, size_t len, int plus_space, size_t base, size_t *out_len,
-                    char *msg, size_t size)
+static char *decode(const char *s, size_t len, int plus_space, size_t base, const char *where,
+                    size_t *out_len, char *msg, size_t size)
 {
     char *out = malloc(len + 1);
     size_t n = 0;
@@ -36,14 +37,13 @@ static char *decode(const char *s, size_t len, int plus_space, size_t base, size
             int hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
             int lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
-                snprintf(msg, size, "malformed percent-escape at byte %zu of the request target",
-                         base + i);
+                snprintf(msg, size, "malformed percent-escape at byte %zu of the %s", base + i, where);
                 free(out);
                 return NULL;
             }
             c = (unsigned char)(hi * 16 + lo);
             if (c == 0) {
-                snprintf(msg, size, "NUL byte (%%00) at byte %zu of the request target", base + i);
+                snprintf(msg, size, "NUL byte (%%00) at byte %zu of the %s", base + i, where);
                 free(out);
                 return NULL;
             }
@@ -87,7 +87,8 @@ int request_add_arg(request *rq, const char *key, size_t key_len, const char *va
     return 0;
 }
 
-static int parse_pairs(request *rq, const char *s, size_t len, size_t base, char *msg, size_t size)
+static int parse_pairs(request *rq, const char *s, size_t len, size_t base, const char *where,
+                       char *msg, size_t size)
 {
     size_t i = 0;
     while (i < len) {
@@ -99,9 +100,10 @@ static int parse_pairs(request *rq, const char *s, size_t len, size_t base, char
             while (eq < end && s[eq] != '=')
                 eq++;
             size_t klen, vlen;
-            char *key = decode(s + i, eq - i, 1, base + i, &klen, msg, size);
+            char *key = decode(s + i, eq - i, 1, base + i, where, &klen, msg, size);
             char *value = key && eq < end
-                              ? decode(s + eq + 1, end - eq - 1, 1, base + eq + 1, &vlen, msg, size)
+                              ? decode(s + eq + 1, end - eq - 1, 1, base + eq + 1, where, &vlen,
+                                       msg, size)
                               : key ? (vlen = 0, strdup("")) : NULL;
             int rc = key && value ? request_add_arg(rq, key, klen, value, vlen) : -1;
             if (rc && key && value)
@@ -118,21 +120,38 @@ static int parse_pairs(request *rq, const char *s, size_t len, size_t base, char
 
 int request_parse_form(request *rq, const char *s, size_t len, char *msg, size_t size)
 {
-    return parse_pairs(rq, s, len, 0, msg, size);
+    return parse_pairs(rq, s, len, 0, "request body", msg, size);
 }
 
 int request_parse_target(request *rq, const char *target, size_t len, char *msg, size_t size)
 {
-    size_t q = 0;
+    /* An absolute-form target (RFC 9112 3.2.2) is served like its path. */
+    size_t start = 0;
+    if ((len > 7 && strncasecmp(target, "http://", 7) == 0) ||
+        (len > 8 && strncasecmp(target, "https://", 8) == 0)) {
+        start = target[4] == ':' ? 7 : 8;
+        while (start < len && target[start] != '/' && target[start] != '?')
+            start++;
+    }
+    size_t q = start;
     while (q < len && target[q] != '?' && target[q] != '#')
         q++;
-    if (!(rq->path = decode(target, q, 0, 0, &rq->path_len, msg, size)))
+    if (q == start) {
+        /* "http://host" or "http://host?x": the path is "/". */
+        if (!(rq->path = strdup("/"))) {
+            snprintf(msg, size, "out of memory");
+            return -1;
+        }
+        rq->path_len = 1;
+    } else if (!(rq->path = decode(target + start, q - start, 0, start, "request target",
+                                   &rq->path_len, msg, size))) {
         return -1;
+    }
     if (q < len && target[q] == '?') {
         size_t end = q + 1;
         while (end < len && target[end] != '#')
             end++;
-        return parse_pairs(rq, target + q + 1, end - q - 1, q + 1, msg, size);
+        return parse_pairs(rq, target + q + 1, end - q - 1, q + 1, "request target", msg, size);
     }
     return 0;
 }
