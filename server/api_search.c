@@ -11,6 +11,7 @@
 #include "lede/highlight.h"
 #include "lede/search.h"
 #include "params.h"
+#include "json_writer.h"
 #include "reply_json.h"
 
 typedef struct render {
@@ -21,123 +22,164 @@ typedef struct render {
     lede_err err;
 } render;
 
-static json_t *fragment_json(const lede_fragment *f)
+static void fragment_json(jw *w, const lede_fragment *f, int matched)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "text", json_text(f->text, f->text_len));
-    json_object_set_new(o, "html", json_text(f->html, f->html_len));
-    json_t *m = json_array();
+    jw_obj(w);
+    jw_key(w, "text");
+    jw_str(w, f->text, f->text_len);
+    jw_key(w, "html");
+    jw_str(w, f->html, f->html_len);
+    jw_key(w, "matches");
+    jw_arr(w);
     for (uint32_t i = 0; i < f->nmatches; i++) {
-        json_t *span = json_array();
-        json_array_append_new(span, json_integer(f->matches[i].start));
-        json_array_append_new(span, json_integer(f->matches[i].end));
-        json_array_append_new(m, span);
+        jw_arr(w);
+        jw_int(w, f->matches[i].start);
+        jw_int(w, f->matches[i].end);
+        jw_end_arr(w);
     }
-    json_object_set_new(o, "matches", m);
-    return o;
+    jw_end_arr(w);
+    if (matched >= 0) {
+        jw_key(w, "matched");
+        jw_bool(w, matched);
+    }
 }
 
-/* The snippet of one field; body = 1 adds the fragments one by one. */
-static json_t *snippet_json(render *r, int field, const lede_str *text,
-                            const lede_snippet_opts *opts, int with_fragments)
+/* The snippet of one field, as a value; with_fragments adds them one by one. */
+static void snippet_json(jw *w, render *r, int field, const lede_str *text,
+                         const lede_snippet_opts *opts, int with_fragments)
 {
-    if (!text->ptr)
-        return json_null();
+    if (!text->ptr) {
+        jw_null(w);
+        return;
+    }
     lede_snippet *sn = NULL;
     lede_err err = {0};
     if (lede_snippet_make(r->an, r->terms, field, text->ptr, text->len, opts, &sn, &err)) {
         if (!r->failed)
             r->err = err;
         r->failed = 1;
-        return json_null();
+        jw_null(w);
+        return;
     }
-    json_t *o = fragment_json(&sn->joined);
-    json_object_set_new(o, "matched", json_boolean(sn->matched));
+    fragment_json(w, &sn->joined, sn->matched);
     if (with_fragments) {
-        json_t *list = json_array();
-        for (uint32_t i = 0; i < sn->nfragments; i++)
-            json_array_append_new(list, fragment_json(&sn->fragments[i]));
-        json_object_set_new(o, "fragments", list);
+        jw_key(w, "fragments");
+        jw_arr(w);
+        for (uint32_t i = 0; i < sn->nfragments; i++) {
+            fragment_json(w, &sn->fragments[i], -1);
+            jw_end_obj(w);
+        }
+        jw_end_arr(w);
     }
+    jw_end_obj(w);
     lede_snippet_free(sn);
-    return o;
 }
 
-static json_t *explain_json(const lede_explain *x)
+static void explain_json(jw *w, const lede_explain *x)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "N", json_integer((json_int_t)x->N));
-    json_object_set_new(o, "avgdl", json_real(x->avgdl));
-    json_object_set_new(o, "doc_length", json_integer(x->doc_len));
-    json_t *terms = json_array();
+    jw_obj(w);
+    jw_key(w, "N");
+    jw_int(w, (long long)x->N);
+    jw_key(w, "avgdl");
+    jw_real(w, x->avgdl);
+    jw_key(w, "doc_length");
+    jw_int(w, x->doc_len);
+    jw_key(w, "terms");
+    jw_arr(w);
     for (uint32_t i = 0; i < x->nterms; i++) {
         const lede_explain_term *t = &x->terms[i];
-        json_t *e = json_object();
-        json_object_set_new(e, "term", json_text(t->term, strlen(t->term)));
-        json_object_set_new(e, "field", json_string(t->field));
-        json_object_set_new(e, "tf", json_integer(t->tf));
-        json_object_set_new(e, "df", json_integer((json_int_t)t->df));
-        json_object_set_new(e, "idf", json_real(t->idf));
-        json_object_set_new(e, "score", json_real(t->score));
-        json_array_append_new(terms, e);
+        jw_obj(w);
+        jw_key(w, "term");
+        jw_cstr(w, t->term);
+        jw_key(w, "field");
+        jw_cstr(w, t->field);
+        jw_key(w, "tf");
+        jw_int(w, t->tf);
+        jw_key(w, "df");
+        jw_int(w, (long long)t->df);
+        jw_key(w, "idf");
+        jw_real(w, t->idf);
+        jw_key(w, "score");
+        jw_real(w, t->score);
+        jw_end_obj(w);
     }
-    json_object_set_new(o, "terms", terms);
-    return o;
+    jw_end_arr(w);
+    jw_end_obj(w);
 }
 
-static json_t *hit_json(render *r, const lede_hit *h, const search_params *p)
+static void hit_json(jw *w, render *r, const lede_hit *h, const search_params *p)
 {
     const lede_stored *d = &h->doc;
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_text(d->id.ptr, d->id.len));
-    json_object_set_new(o, "score", json_real(h->score));
-    json_object_set_new(o, "title", json_text(d->title.ptr, d->title.len));
-    json_object_set_new(o, "source", json_text(d->source.ptr, d->source.len));
-    json_object_set_new(o, "date", json_text(d->date.ptr, d->date.len));
-    json_object_set_new(o, "url", json_text(d->url.ptr, d->url.len));
-    json_t *hl = json_object();
-    json_object_set_new(hl, "title", snippet_json(r, LEDE_HL_TITLE, &d->title, &r->title_opts, 0));
-    if (p->snippets)
-        json_object_set_new(hl, "body", snippet_json(r, LEDE_HL_BODY, &d->body, &r->body_opts, 1));
-    json_object_set_new(o, "highlights", hl);
-    if (h->explain)
-        json_object_set_new(o, "explain", explain_json(h->explain));
-    return o;
+    jw_obj(w);
+    jw_key(w, "id");
+    jw_str(w, d->id.ptr, d->id.len);
+    jw_key(w, "score");
+    jw_real(w, h->score);
+    jw_key(w, "title");
+    jw_str(w, d->title.ptr, d->title.len);
+    jw_key(w, "source");
+    jw_str(w, d->source.ptr, d->source.len);
+    jw_key(w, "date");
+    jw_str(w, d->date.ptr, d->date.len);
+    jw_key(w, "url");
+    jw_str(w, d->url.ptr, d->url.len);
+    jw_key(w, "highlights");
+    jw_obj(w);
+    jw_key(w, "title");
+    snippet_json(w, r, LEDE_HL_TITLE, &d->title, &r->title_opts, 0);
+    if (p->snippets) {
+        jw_key(w, "body");
+        snippet_json(w, r, LEDE_HL_BODY, &d->body, &r->body_opts, 1);
+    }
+    jw_end_obj(w);
+    if (h->explain) {
+        jw_key(w, "explain");
+        explain_json(w, h->explain);
+    }
+    jw_end_obj(w);
 }
 
-static json_t *hits_json(render *r, const lede_hit *hits, uint32_t n, const search_params *p)
+static void hits_json(jw *w, render *r, const lede_hit *hits, uint32_t n, const search_params *p)
 {
-    json_t *list = json_array();
+    jw_arr(w);
     for (uint32_t i = 0; i < n; i++)
-        json_array_append_new(list, hit_json(r, &hits[i], p));
-    return list;
+        hit_json(w, r, &hits[i], p);
+    jw_end_arr(w);
 }
 
-static json_t *sources_json(render *r, const lede_results *res, const search_params *p)
+static void sources_json(jw *w, render *r, const lede_results *res, const search_params *p)
 {
-    json_t *list = json_array();
+    jw_arr(w);
     for (uint32_t i = 0; i < res->nsources; i++) {
         const lede_source_facet *f = &res->sources[i];
         const lede_stored *d = &f->best.doc;
-        json_t *o = json_object();
-        json_object_set_new(o, "source", json_text(f->source, strlen(f->source)));
-        json_object_set_new(o, "count", json_integer((json_int_t)f->count));
-        json_t *best = json_object();
-        json_object_set_new(best, "id", json_text(d->id.ptr, d->id.len));
-        json_object_set_new(best, "score", json_real(f->best.score));
+        jw_obj(w);
+        jw_key(w, "source");
+        jw_cstr(w, f->source);
+        jw_key(w, "count");
+        jw_int(w, (long long)f->count);
+        jw_key(w, "best");
+        jw_obj(w);
+        jw_key(w, "id");
+        jw_str(w, d->id.ptr, d->id.len);
+        jw_key(w, "score");
+        jw_real(w, f->best.score);
         if (i < p->source_details) {
-            json_object_set_new(best, "title", json_text(d->title.ptr, d->title.len));
-            json_object_set_new(best, "date", json_text(d->date.ptr, d->date.len));
-            json_object_set_new(best, "url", json_text(d->url.ptr, d->url.len));
-            json_object_set_new(best, "title_html",
-                                snippet_json(r, LEDE_HL_TITLE, &d->title, &r->title_opts, 0));
-            json_object_set_new(best, "passage",
-                                snippet_json(r, LEDE_HL_BODY, &d->body, &r->passage_opts, 0));
+            jw_key(w, "title");
+            jw_str(w, d->title.ptr, d->title.len);
+            jw_key(w, "date");
+            jw_str(w, d->date.ptr, d->date.len);
+            jw_key(w, "url");
+            jw_str(w, d->url.ptr, d->url.len);
+            jw_key(w, "title_html");
+            snippet_json(w, r, LEDE_HL_TITLE, &d->title, &r->title_opts, 0);
+            jw_key(w, "passage");
+            snippet_json(w, r, LEDE_HL_BODY, &d->body, &r->passage_opts, 0);
         }
-        json_object_set_new(o, "best", best);
-        json_array_append_new(list, o);
+        jw_end_obj(w);
+        jw_end_obj(w);
     }
-    return list;
+    jw_end_arr(w);
 }
 
 static void syntax_error(reply *rp, const search_params *p, const lede_err *err)
@@ -220,44 +262,72 @@ void api_search(app *a, request *rq, reply *rp)
         r.title_opts.whole = 1;
         r.passage_opts.fragments = 1;
         r.passage_opts.chars = p.snippet_chars;
-        json_t *top = json_object();
-        json_object_set_new(top, "query", json_text(p.q, strlen(p.q)));
-        json_object_set_new(top, "took_ms", json_real(0));
-        json_object_set_new(top, "total", json_integer((json_int_t)res->total));
-        json_object_set_new(top, "total_exact", json_boolean(res->total_exact));
-        json_object_set_new(top, "timed_out", json_boolean(res->timed_out));
-        json_object_set_new(top, "offset", json_integer(p.offset));
-        json_object_set_new(top, "k", json_integer(p.k));
-        json_object_set_new(top, "sort", json_string(p.sort_date ? "date" : "relevance"));
+        jw w;
+        jw_init(&w, 64 * 1024);
+        jw_obj(&w);
+        jw_key(&w, "query");
+        jw_cstr(&w, p.q);
+        /* took_ms is known only once the reply is written: a blank
+         * placeholder (valid JSON whitespace) is filled in at the end. */
+        jw_key(&w, "took_ms");
+        size_t took_at = jw_placeholder(&w, 16);
+        jw_key(&w, "total");
+        jw_int(&w, (long long)res->total);
+        jw_key(&w, "total_exact");
+        jw_bool(&w, res->total_exact);
+        jw_key(&w, "timed_out");
+        jw_bool(&w, res->timed_out);
+        jw_key(&w, "offset");
+        jw_int(&w, p.offset);
+        jw_key(&w, "k");
+        jw_int(&w, p.k);
+        jw_key(&w, "sort");
+        jw_cstr(&w, p.sort_date ? "date" : "relevance");
         if (!r.an) {
             r.failed = 1;
         } else if (p.group_source) {
-            json_t *groups = json_array();
+            jw_key(&w, "total_groups");
+            jw_int(&w, (long long)res->total_groups);
+            jw_key(&w, "groups");
+            jw_arr(&w);
             for (uint32_t i = 0; i < res->ngroups; i++) {
                 const lede_group *g = &res->groups[i];
-                json_t *go = json_object();
-                json_object_set_new(go, "source",
-                                    g->source ? json_text(g->source, strlen(g->source)) : json_null());
-                json_object_set_new(go, "count", json_integer((json_int_t)g->count));
-                json_object_set_new(go, "hits", hits_json(&r, g->hits, g->nhits, &p));
-                json_array_append_new(groups, go);
+                jw_obj(&w);
+                jw_key(&w, "source");
+                jw_cstr(&w, g->source);
+                jw_key(&w, "count");
+                jw_int(&w, (long long)g->count);
+                jw_key(&w, "hits");
+                hits_json(&w, &r, g->hits, g->nhits, &p);
+                jw_end_obj(&w);
             }
-            json_object_set_new(top, "total_groups", json_integer((json_int_t)res->total_groups));
-            json_object_set_new(top, "groups", groups);
+            jw_end_arr(&w);
         } else {
-            json_object_set_new(top, "hits", hits_json(&r, res->hits, res->nhits, &p));
+            jw_key(&w, "hits");
+            hits_json(&w, &r, res->hits, res->nhits, &p);
         }
         if (p.facets && !r.failed) {
-            json_object_set_new(top, "total_sources", json_integer(res->nsources));
-            json_object_set_new(top, "sources", sources_json(&r, res, &p));
+            jw_key(&w, "total_sources");
+            jw_int(&w, res->nsources);
+            jw_key(&w, "sources");
+            sources_json(&w, &r, res, &p);
         }
+        jw_end_obj(&w);
+        double took_ms = (double)(long)((app_now() * 1e6 - rq->started_us) + 0.5) / 1000.0;
+        jw_patch_real(&w, took_at, 16, took_ms);
+        size_t len = 0;
+        char *body = jw_finish(&w, &len);
         if (r.failed) {
-            json_decref(top);
+            free(body);
             reply_error(rp, 500, "internal", NULL, "cannot make snippets: %s", r.err.msg);
+        } else if (!body) {
+            reply_error(rp, 500, "internal", NULL, "out of memory");
         } else {
-            json_object_set_new(top, "took_ms",
-                                json_real((double)(long)((app_now() * 1e6 - rq->started_us) + 0.5) / 1000.0));
-            reply_json(rp, 200, top);
+            reply_clear(rp);
+            rp->status = 200;
+            rp->content_type = "application/json";
+            rp->body = body;
+            rp->len = len;
         }
     }
     lede_results_free(res);
