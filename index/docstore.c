@@ -7,6 +7,7 @@
  * nblocks. A record: a presence byte (bit i set = field i present, fields in
  * lede_doc order: id, title, body, source, date, url), then for each present
  * field a varint length and its bytes. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -167,6 +168,59 @@ int lede_docstore_open(lede_docstore *ds, const uint8_t *base, size_t size, uint
     return LEDE_OK;
 }
 
+/* Each thread keeps one decompression context and one block buffer:
+ * creating a ZSTD_DCtx per fetch cost more than the decompression itself. */
+typedef struct block_scratch {
+    ZSTD_DCtx *dctx;
+    uint8_t *raw;
+    size_t cap;
+} block_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_destroy(void *p)
+{
+    block_scratch *bs = p;
+    if (bs) {
+        ZSTD_freeDCtx(bs->dctx);
+        free(bs->raw);
+        free(bs);
+    }
+}
+
+static void scratch_init(void)
+{
+    pthread_key_create(&scratch_key, scratch_destroy);
+}
+
+static block_scratch *scratch(void)
+{
+    pthread_once(&scratch_once, scratch_init);
+    block_scratch *bs = pthread_getspecific(scratch_key);
+    if (bs)
+        return bs;
+    if (!(bs = calloc(1, sizeof *bs)) || !(bs->dctx = ZSTD_createDCtx())) {
+        free(bs);
+        return NULL;
+    }
+    pthread_setspecific(scratch_key, bs);
+    return bs;
+}
+
+static int scratch_reserve(block_scratch *bs, size_t n)
+{
+    if (n <= bs->cap)
+        return 1;
+    size_t cap = n < BLOCK_RAW * 2 ? BLOCK_RAW * 2 : n;
+    uint8_t *fresh = realloc(bs->raw, cap);
+    if (!fresh)
+        return 0;
+    bs->raw = fresh;
+    bs->cap = cap;
+    return 1;
+}
+
 int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede_err *err)
 {
     if (doc >= ds->ndocs)
@@ -190,10 +244,11 @@ int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede
     if (raw_len == ZSTD_CONTENTSIZE_ERROR || raw_len == ZSTD_CONTENTSIZE_UNKNOWN ||
         raw_len > (64u << 20))
         return lede_err_set(err, LEDE_ECORRUPT, "stored block %u is corrupt", lo);
-    uint8_t *raw = malloc(raw_len ? raw_len : 1);
-    if (!raw)
+    block_scratch *bs = scratch();
+    if (!bs || !scratch_reserve(bs, raw_len))
         return lede_err_set(err, LEDE_ENOMEM, "out of memory reading stored block");
-    size_t got = ZSTD_decompress(raw, raw_len, src, src_len);
+    uint8_t *raw = bs->raw;
+    size_t got = ZSTD_decompressDCtx(bs->dctx, raw, raw_len, src, src_len);
     int rc = LEDE_OK;
     if (ZSTD_isError(got) || got != raw_len) {
         rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u does not decompress", lo);
@@ -227,6 +282,5 @@ int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede
     }
     rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u lacks document %u", lo, doc);
 done:
-    free(raw);
     return rc;
 }
