@@ -466,7 +466,7 @@ static void invert_slot(lede_pending *p, slot *s)
     /* First the entries' places, so the loops below can prefetch ahead: the
      * word table, the term and its postings tail are cache misses that would
      * otherwise be paid one after the other. */
-    const uint8_t *q = s->words.p, *end = s->words.p + s->words.len;
+    const uint8_t *q = s->words.p, *end = q ? q + s->words.len : q;
     for (uint32_t k = 0; k < s->nwords; k++) {
         p->ent[k] = q;
         q += 5 + q[4];

@@ -70,11 +70,11 @@ static int days_in(int y, int m)
 static int parse_day(const char *v, int end, int32_t *out)
 {
     size_t n = strlen(v);
-    for (size_t i = 0; i < n; i++)
-        if (!(isdigit((unsigned char)v[i]) || ((i == 4 || i == 7) && v[i] == '-')))
-            return -1;
     if (n != 4 && n != 7 && n != 10)
         return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((i == 4 || i == 7) ? v[i] != '-' : !isdigit((unsigned char)v[i]))
+            return -1;
     int y = atoi(v), m = n >= 7 ? atoi(v + 5) : (end ? 12 : 1);
     if (y < 1 || m < 1 || m > 12)
         return -1;
