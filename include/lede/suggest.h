@@ -27,8 +27,16 @@ typedef struct lede_suggestions {
     lede_suggestion *items;  /* best first */
 } lede_suggestions;
 
+/* Longest text lede_suggest accepts, in bytes. */
+#define LEDE_SUGGEST_MAX_INPUT 256
+
 /* Up to max completions of typed[0..len) (UTF-8). An empty or blank input
- * gives none. *out is the caller's (lede_suggestions_free). */
+ * gives none, and so do max = 0, invalid UTF-8 and a last word that cannot
+ * be completed (over-long); a text longer than LEDE_SUGGEST_MAX_INPUT bytes
+ * is refused with LEDE_ELIMIT. Each text is the typed text up to the word
+ * being completed, as typed (control characters become spaces), then the
+ * completed word; after a typed separator, the typed text then a next word.
+ * *out is the caller's (lede_suggestions_free); items is NULL when n = 0. */
 int lede_suggest(const lede_suggester *s, const char *typed, size_t len, uint32_t max,
                  lede_suggestions **out, lede_err *err);
 void lede_suggestions_free(lede_suggestions *s);
