@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "reply_json.h"
 
 void jw_init(jw *w, size_t cap)
 {
@@ -83,32 +84,6 @@ void jw_key(jw *w, const char *key)
     w->after_key = 1;
 }
 
-/* Length of a valid UTF-8 sequence at s (2..4 bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], min, cp;
-    size_t len;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    cp = c & (0xff >> (len + 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 void jw_str(jw *w, const char *s, size_t len)
 {
     if (!s) {
@@ -142,7 +117,7 @@ void jw_str(jw *w, const char *s, size_t len)
             }
             i++;
         } else {
-            size_t n = utf8_seq(u + i, len - i);
+            size_t n = utf8_seq_len(u + i, len - i);
             if (n) {
                 memcpy(o, s + i, n);
                 o += n;

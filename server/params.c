@@ -85,29 +85,6 @@ static int parse_day(const char *v, int end, int32_t *out)
     return 0;
 }
 
-long utf8_invalid_at(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                                : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (!len || i + len > n)
-            return (long)i;
-        unsigned cp = len == 1 ? c : c & (0xff >> (len + 1));
-        for (size_t j = 1; j < len; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return (long)i;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-            return (long)i;
-        i += len;
-    }
-    return -1;
-}
-
 int params_parse(const request *rq, const server_config *cfg, search_params *p, reply *rp)
 {
     memset(p, 0, sizeof *p);

@@ -34,7 +34,5 @@ int params_parse(const request *rq, const server_config *cfg, search_params *p, 
  * arrays as repeated keys). Returns 0, or fills rp with an error (400 for
  * malformed JSON with its line, column and byte) and returns -1. */
 int params_from_json(request *rq, reply *rp);
-/* The byte offset of the first invalid UTF-8 sequence in s[0..n), or -1. */
-long utf8_invalid_at(const unsigned char *s, size_t n);
 
 #endif

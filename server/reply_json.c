@@ -54,8 +54,7 @@ void reply_error(reply *rp, int status, const char *code, json_t *details, const
     reply_json(rp, status, top);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t len;
@@ -83,6 +82,17 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+long utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq_len(s + i, n - i);
+        if (!len)
+            return (long)i;
+        i += len;
+    }
+    return -1;
+}
+
 json_t *json_text(const char *s, size_t len)
 {
     if (!s)
@@ -90,7 +100,7 @@ json_t *json_text(const char *s, size_t len)
     size_t i = 0;
     const unsigned char *u = (const unsigned char *)s;
     while (i < len) {
-        size_t n = u[i] ? utf8_seq(u + i, len - i) : 0;
+        size_t n = u[i] ? utf8_seq_len(u + i, len - i) : 0;
         if (!n)
             break;
         i += n;
@@ -103,7 +113,7 @@ json_t *json_text(const char *s, size_t len)
         return NULL;
     size_t o = 0;
     for (i = 0; i < len;) {
-        size_t n = u[i] ? utf8_seq(u + i, len - i) : 0;
+        size_t n = u[i] ? utf8_seq_len(u + i, len - i) : 0;
         if (n) {
             memcpy(fixed + o, s + i, n);
             o += n;
