@@ -171,11 +171,9 @@ int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int
 /* Renders the AST as a compact S-expression (for tests and --explain). */
 int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
 
-#endif
-
 /* ======================================================= docstore.c
  * Stored fields: document records (id, title, body, source, date, url)
- * packed into blocks of about 16 KiB raw, each zstd-compressed. */
+ * packed into blocks of about 4 KiB raw, each zstd-compressed. */
 typedef struct lede_docstore_writer lede_docstore_writer;
 /* Compressed blocks go to emit as soon as they are full, so stored text is
  * written while indexing goes on, never held whole in memory. emit returns
@@ -568,3 +566,5 @@ void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, ui
 void lede_topk_push_entry(lede_topk *t, const lede_topk_entry *e);
 /* Sorts the heap best first (destroys the heap order). */
 void lede_topk_sort(lede_topk *t);
+
+#endif

@@ -79,16 +79,21 @@ if [ "$status" -eq 0 ] && [ -z "$artifacts" ]; then
     echo "fuzz: ${runs:-?} runs in $took s, 0 crashes"
     exit 0
 fi
+if [ -z "$artifacts" ]; then
+    tail -20 "$log"
+    echo "fuzz: fuzz_request stopped with status $status after $took s and saved no input (log: $log)"
+    exit 2
+fi
 # What went wrong: the sanitizer's or libFuzzer's report, then each input
 # as a C string so it can be pasted into a test.
-grep -n -m1 -A40 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|invariant violated|ERROR: libFuzzer' "$log" | head -60
+grep -m1 -A40 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|invariant violated|ERROR: libFuzzer' "$log" | head -60
 for a in $artifacts; do
     printf '  input %s: "' "$a"
     od -An -v -tx1 "$a" | tr -s ' \n' ' ' | sed 's/ \([0-9a-f][0-9a-f]\)/\\x\1/g; s/ $//' | tr -d '\n'
     echo '"'
 done
 what=$(grep -o -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z-]+|runtime error: .*|invariant violated: .*' "$log" | head -1)
-n=$(echo "$artifacts" | grep -c . || true)
-[ "$n" -gt 0 ] || n=1
-echo "fuzz: ${runs:-?} runs in $took s, $n crash(es): ${what:-exit status $status} (inputs in $work/artifacts/)"
+n=$(echo "$artifacts" | grep -c .)
+[ "$n" -eq 1 ] && crashes="1 crash" || crashes="$n crashes"
+echo "fuzz: ${runs:-?} runs in $took s, $crashes: ${what:-exit status $status} (input saved in $work/artifacts/)"
 exit 1

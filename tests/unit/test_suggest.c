@@ -234,6 +234,7 @@ static void check_crafted(const lede_suggester *s)
     EXPECT(s, "pa", 2, "panic=6|palace=2");
     EXPECT(s, "pa", 1, "panic=6");
     EXPECT(s, "pa", 0, "");
+    EXPECT(s, "pa", UINT32_MAX, "panic=6|palace=2|passes=1");
     EXPECT(s, "panic", 10, "panic=6");
     EXPECT(s, "panics", 10, "");
     /* Accents and case fold for matching; the display is the most frequent
@@ -342,17 +343,12 @@ static void check_random(const lede_suggester *s)
         size_t len = 0;
         int n = (int)(rand_r(&seed) % 12);
         for (int k = 0; k < n; k++) {
-            const char *p;
-            char raw[2];
-            if (rand_r(&seed) % 8 == 0) {
-                raw[0] = (char)(rand_r(&seed) & 0xFF);
-                raw[1] = '\0';
-                p = raw;
+            if (rand_r(&seed) % 8 == 0) {   /* any byte */
                 if (len < sizeof buf)
-                    buf[len++] = raw[0];
+                    buf[len++] = (char)(rand_r(&seed) & 0xFF);
                 continue;
             }
-            p = pieces[rand_r(&seed) % npieces];
+            const char *p = pieces[rand_r(&seed) % npieces];
             size_t pl = strlen(p);
             if (len + pl <= sizeof buf) {
                 memcpy(buf + len, p, pl);
