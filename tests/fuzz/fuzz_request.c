@@ -56,8 +56,9 @@ static int verbose; /* LEDE_FUZZ_VERBOSE=1: each request and reply to stderr */
 /* ------------------------------------------------------------ the index */
 
 /* Documents the seed file lacks: what stored text may hold that a client
- * then sees echoed (repaired UTF-8, null fields, a leap day, a long body
- * that needs cutting into passages, ids with URL syntax in them). */
+ * then sees echoed (repaired UTF-8, null fields, empty fields and no words
+ * at all, a leap day, a long body that needs cutting into passages, ids with
+ * URL syntax in them). */
 typedef struct extra_doc {
     const char *id, *title, *body, *source, *date, *url;
 } extra_doc;
