@@ -1102,7 +1102,8 @@ static void pack_piece(packer *p, const hl *h, const emit *e, const frag *fr, co
                     p->spans[p->nspans++] = (lede_span){(uint32_t)(sp->start - cr[k].text + to),
                                                         (uint32_t)(sp->end - cr[k].text + to)};
                 }
-                lede_buf_put(&p->str, e->text.p + cr[k].text, cr[k].text_len);
+                if (cr[k].text_len)   /* an empty text has no buffer: no NULL + 0 */
+                    lede_buf_put(&p->str, e->text.p + cr[k].text, cr[k].text_len);
             }
             if (k == last && fr[k].cut_end && ell) {
                 lede_buf_putc(&p->str, ' ');
