@@ -36,58 +36,15 @@
 
 /* ------------------------------------------------------------ building */
 
-typedef struct feed {
-    lede_writer *w;
-    uint64_t n, limit;
-    int rc;
-    lede_err err;
-} feed;
-
-static int feed_doc(void *ctx, const lede_doc *doc)
-{
-    feed *f = ctx;
-    if ((f->rc = lede_writer_add(f->w, doc, &f->err)))
-        return f->rc;
-    f->n++;
-    return f->limit && f->n >= f->limit ? 1 : 0;
-}
-
 /* Indexes path (up to limit docs, 0 = all) into dir; returns the index or NULL. */
 static lede_index *build(const char *dir, const char *path, uint64_t limit)
 {
-    feed f = {0};
-    f.limit = limit;
-    lede_err_clear(&f.err);
-    int rc = lede_writer_open(dir, NULL, 1, &f.w, &f.err);
-    CHECK_EQ_INT(rc, 0);
-    if (rc) {
-        fprintf(stderr, "writer_open %s: %s\n", dir, f.err.msg);
+    lede_index *ix = test_build_index(dir, path, limit);
+    CHECK_MSG(ix != NULL, path);
+    if (!ix)
         return NULL;
-    }
-    lede_err err;
-    lede_err_clear(&err);
-    rc = lede_ingest_paths(&path, 1, NULL, feed_doc, &f, NULL, &err);
-    CHECK_MSG(rc == 0 || (limit && rc == 1 && f.n == limit), path);
-    CHECK_EQ_INT(f.rc, 0);
-    if (f.rc == 0 && (rc == 0 || rc == 1)) {
-        rc = lede_writer_commit(f.w, &f.err);
-        CHECK_EQ_INT(rc, 0);
-    } else {
-        fprintf(stderr, "ingest %s: %s %s\n", path, err.msg, f.err.msg);
-        rc = -1;
-    }
-    lede_writer_free(f.w);
-    if (rc)
-        return NULL;
-    lede_index *ix;
-    lede_err_clear(&err);
-    rc = lede_index_open(dir, &ix, &err);
-    CHECK_EQ_INT(rc, 0);
-    if (rc) {
-        fprintf(stderr, "index_open %s: %s\n", dir, err.msg);
-        return NULL;
-    }
     lede_index_stats st;
+    lede_err err = {0};
     lede_index_stats_get(ix, &st, &err);
     printf("indexed %llu documents from %s\n", (unsigned long long)st.documents, path);
     return ix;

@@ -528,43 +528,12 @@ static int run_crafted(const char *root)
 
 /* ------------------------------------------------------------ seeds */
 
-typedef struct feed {
-    lede_writer *w;
-    uint64_t n, limit;
-    int rc;
-    lede_err err;
-} feed;
-
-static int feed_doc(void *ctx, const lede_doc *doc)
-{
-    feed *f = ctx;
-    if ((f->rc = lede_writer_add(f->w, doc, &f->err)))
-        return f->rc;
-    f->n++;
-    return f->limit && f->n >= f->limit ? 1 : 0;
-}
-
 /* Indexes path (up to limit docs, 0 = all) into dir; returns the index or NULL. */
 static lede_index *build_from(const char *dir, const char *path, uint64_t limit)
 {
-    feed f = {0};
-    f.limit = limit;
-    lede_err_clear(&f.err);
-    int rc = lede_writer_open(dir, NULL, 1, &f.w, &f.err);
-    CHECK_EQ_INT(rc, 0);
-    if (rc)
-        return NULL;
-    lede_err err;
-    lede_err_clear(&err);
-    rc = lede_ingest_paths(&path, 1, NULL, feed_doc, &f, NULL, &err);
-    CHECK_MSG(rc == 0 || (limit && rc == 1 && f.n == limit), path);
-    if (f.rc == 0 && (rc == 0 || rc == 1))
-        rc = lede_writer_commit(f.w, &f.err);
-    else
-        rc = -1;
-    CHECK_EQ_INT(rc, 0);
-    lede_writer_free(f.w);
-    return rc ? NULL : open_ix(dir);
+    lede_index *ix = test_build_index(dir, path, limit);
+    CHECK_MSG(ix != NULL, path);
+    return ix;
 }
 
 /* Documents a search for word finds (the index has no deletions, so this
