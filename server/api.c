@@ -1,7 +1,7 @@
 /* api.c: the router of lede-server and its small endpoints: /doc/{id},
  * /analyze, /suggest (lede's JSON or the OpenSearch suggestions format),
  * /health, /stats and /metrics, plus the JSON 404 and 405 replies. /search
- * lives in api_search.c. */
+ * lives in api_search.c, the web page's routes in web.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "lede/analyze.h"
 #include "params.h"
 #include "reply_json.h"
+#include "web.h"
 
 double app_now(void)
 {
@@ -385,6 +386,9 @@ static const struct route {
     {"/health", 0, EP_HEALTH, READ_ONLY, api_health},
     {"/stats", 0, EP_STATS, READ_ONLY, api_stats},
     {"/metrics", 0, EP_METRICS, READ_ONLY, api_metrics},
+    {"/", 0, EP_STATIC, READ_ONLY, web_page},
+    {"/static/", 1, EP_STATIC, READ_ONLY, web_static},
+    {"/opensearch.xml", 0, EP_STATIC, READ_ONLY, web_opensearch},
 };
 
 void app_handle(app *a, request *rq, reply *rp, endpoint *ep)
@@ -418,5 +422,5 @@ void app_handle(app *a, request *rq, reply *rp, endpoint *ep)
     json_object_set_new(d, "path", json_text(rq->path, rq->path_len));
     reply_error(rp, 404, "not_found", d,
                 "no endpoint %.200s (endpoints: /search, /doc/{id}, /analyze, /suggest, /health, "
-                "/stats, /metrics)", rq->path);
+                "/stats, /metrics; the web page: /, /static/, /opensearch.xml)", rq->path);
 }

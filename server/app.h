@@ -18,6 +18,7 @@ typedef struct app {
     metrics m;
     double started;           /* CLOCK_MONOTONIC seconds */
     uint64_t in_flight;       /* atomic */
+    char bound[300];          /* HOST:PORT actually bound (port 0 resolved), set before serving */
 } app;
 
 double app_now(void);         /* CLOCK_MONOTONIC seconds */

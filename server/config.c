@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "reply_json.h"
 
 typedef enum { T_STR, T_UINT, T_REAL } key_type;
 
@@ -55,6 +56,9 @@ static const key_def KEYS[] = {
     STR("snippets", post_tag, "</mark>"),
     UINT("suggest", suggest_count, 1, 1000, "8"),
     UINT("suggest", max_suggest_count, 1, 1000, "20"),
+    UINT("web", web_enabled, 0, 1, "1"),
+    STR("web", public_url, ""),
+    STR("web", site_name, "lede"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -162,6 +166,46 @@ int config_load(server_config *c, const char *path, char *msg, size_t size)
     return 0;
 }
 
+/* public_url goes into XML attributes and links: it must be a plain
+ * absolute http(s) URL. A trailing '/' is dropped so paths can follow. */
+static int check_web(server_config *c, char *msg, size_t size)
+{
+    size_t n = strlen(c->public_url);
+    while (n && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    if (n) {
+        int scheme = strncasecmp(c->public_url, "http://", 7) == 0 ? 7
+                     : strncasecmp(c->public_url, "https://", 8) == 0 ? 8 : 0;
+        int bad = !scheme || !c->public_url[scheme] || c->public_url[scheme] == '/';
+        for (const unsigned char *p = (const unsigned char *)c->public_url; *p && !bad; p++)
+            bad = *p <= 0x20 || *p >= 0x7f || strchr("\"'<>\\^`{|}", *p) || *p == '?' || *p == '#';
+        if (bad) {
+            snprintf(msg, size, "web.public_url: \"%s\" is not an absolute http:// or https:// URL "
+                                "without spaces, quotes, query or fragment "
+                                "(e.g. https://search.example.org/lede)", c->public_url);
+            return -1;
+        }
+    }
+    if (utf8_invalid_at((const unsigned char *)c->site_name, strlen(c->site_name)) >= 0) {
+        snprintf(msg, size, "web.site_name: not valid UTF-8");
+        return -1;
+    }
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)c->site_name; *p; p++) {
+        chars += (*p & 0xc0) != 0x80;
+        if (*p < 0x20 || *p == 0x7f) {
+            snprintf(msg, size, "web.site_name: control characters are not allowed");
+            return -1;
+        }
+    }
+    if (chars < 1 || chars > 16) {
+        snprintf(msg, size, "web.site_name: \"%s\" must be 1 to 16 characters (OpenSearch's "
+                            "ShortName)", c->site_name);
+        return -1;
+    }
+    return 0;
+}
+
 int config_finish(server_config *c, char *msg, size_t size)
 {
     static const char *levels[] = {"error", "warn", "info", "debug"};
@@ -190,7 +234,7 @@ int config_finish(server_config *c, char *msg, size_t size)
                             "suggest_count or source_details)");
         return -1;
     }
-    return 0;
+    return check_web(c, msg, size);
 }
 
 void config_print(const server_config *c, void *file)

@@ -32,6 +32,10 @@ typedef struct server_config {
     char pre_tag[64], post_tag[64];
     /* [suggest] */
     unsigned suggest_count, max_suggest_count;
+    /* [web] */
+    unsigned web_enabled;       /* 0: no page, static files or /opensearch.xml (API only) */
+    char public_url[512];       /* "" = http://HOST from the request, else the URL users reach */
+    char site_name[64];         /* the OpenSearch ShortName (at most 16 characters) */
     /* derived */
     int log_level_num;
 } server_config;

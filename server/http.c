@@ -18,6 +18,7 @@
 
 #include "http.h"
 #include "reply_json.h"
+#include "web.h"
 
 struct http_server {
     app *a;
@@ -127,19 +128,26 @@ static void log_line(http_server *h, struct MHD_Connection *c, const char *metho
 static enum MHD_Result send_reply(http_server *h, struct MHD_Connection *c, conn_state *st,
                                   const char *method, reply *rp, endpoint ep, const char *origin)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(rp->len, rp->body ? rp->body : (void *)"",
-                                                             rp->body ? MHD_RESPMEM_MUST_FREE
-                                                                      : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        rp->len, rp->body ? rp->body : (void *)"",
+        rp->body && !rp->body_static ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         reply_clear(rp);
         return MHD_NO;
     }
     size_t bytes = rp->len;
     rp->body = NULL; /* owned by the response now */
+    rp->body_static = 0;
     if (rp->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, rp->cache ? rp->cache : "no-store");
+    if (rp->etag)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, rp->etag);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy", rp->csp ? rp->csp : WEB_API_CSP);
+    /* Searches are often sensitive: a click through to an article must not
+     * tell the publisher what the newsroom was looking for. */
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     if (rp->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rp->allow);
     const char *allow_origin = cors_origin(&h->a->cfg, origin);
@@ -214,6 +222,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.body_too_large = st->too_large;
     rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     rq.origin = origin;
+    rq.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    rq.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
     rq.started_us = st->started_us;
     if (request_parse_target(&rq, st->target, strlen(st->target), msg, sizeof msg)) {
         reply_error(&rp, 400, "bad_request", NULL, "%s", msg);
@@ -309,6 +320,10 @@ int http_start(app *a, FILE *access_log, http_server **out, char *msg, size_t si
     pthread_mutex_init(&h->log_lock, NULL);
     h->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    /* Links the server writes (OpenSearch) need the real port, known only now. */
+    const char *colon = strrchr(a->cfg.listen, ':');
+    snprintf(a->bound, sizeof a->bound, "%.*s:%u",
+             (int)(colon ? colon - a->cfg.listen : 0), a->cfg.listen, h->port);
     unsigned threads = a->cfg.threads;
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

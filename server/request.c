@@ -171,7 +171,9 @@ void request_clear(request *rq)
 
 void reply_clear(reply *rp)
 {
-    free(rp->body);
+    if (!rp->body_static)
+        free(rp->body);
     rp->body = NULL;
+    rp->body_static = 0;
     rp->len = 0;
 }

@@ -24,16 +24,21 @@ typedef struct request {
     int body_too_large;       /* the body passed the limit and was dropped */
     const char *content_type; /* NULL if none */
     const char *origin;       /* the Origin header, NULL if none */
+    const char *host;         /* the Host header, NULL if none */
+    const char *if_none_match;/* the If-None-Match header, NULL if none */
     double started_us;        /* when the request arrived (for took_ms) */
 } request;
 
 typedef struct reply {
     int status;
     const char *content_type; /* static string */
-    char *body;               /* malloc'd */
+    char *body;               /* malloc'd, unless body_static */
     size_t len;
+    int body_static;          /* body points to bytes that live forever (not freed) */
     const char *allow;        /* Allow header for 405, else NULL */
     const char *cache;        /* Cache-Control value, NULL = "no-store" */
+    const char *etag;         /* ETag header (a static string), or NULL */
+    const char *csp;          /* Content-Security-Policy, NULL = the API's (deny all) */
 } reply;
 
 /* Parses a request target ("/path?query") into rq->path and rq->args.

@@ -17,7 +17,9 @@
  *   '3' + M + C + TARGET \n BODY M % 5 picks GET, POST, HEAD, PUT, OPTIONS;
  *                                C % 6 the Content-Type (or none); a TARGET
  *                                not starting with '/' gets the path
- *                                PATHS[(M / 5) % 8] in front of it.
+ *                                PATHS[(M / 5) % 11] in front of it. For
+ *                                GET and HEAD, BODY (to its first NUL) is
+ *                                sent as the Host and If-None-Match headers.
  * Only the first byte's low two bits count, so any byte picks a mode. As in
  * http.c, a target ends at its first NUL byte (libmicrohttpd hands it over as
  * a C string) and a body over search.max_body_bytes arrives as "too large". */
@@ -41,7 +43,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static const char *const METHODS[] = {"GET", "POST", "HEAD", "PUT", "OPTIONS"};
 static const char *const PATHS[] = {"/search", "/suggest", "/analyze", "/doc/",
-                                    "/health", "/stats",   "/metrics", "/nope"};
+                                    "/health", "/stats",   "/metrics", "/nope",
+                                    "/",       "/static/", "/opensearch.xml"};
+#define NPATHS (sizeof PATHS / sizeof PATHS[0])
 static const char *const TYPES[] = {NULL,
                                     "application/json",
                                     "application/x-www-form-urlencoded",
@@ -277,6 +281,13 @@ static void check_reply(const exchange *x, const char *path)
             fail(x, "204 with a body, or not for OPTIONS");
         return;
     }
+    if (rp->status == 304) {
+        if (rp->body || !rp->etag)
+            fail(x, "304 with a body or without an ETag");
+        return;
+    }
+    if (rp->content_type && strncmp(rp->content_type, "text/html", 9) == 0 && !rp->csp)
+        fail(x, "an HTML reply without its Content-Security-Policy");
     if (!rp->body || !rp->len || !rp->content_type)
         fail(x, "a reply without a body or a content type");
     if (rp->status == 405 && !rp->allow)
@@ -284,7 +295,7 @@ static void check_reply(const exchange *x, const char *path)
     if (!is_json_type(rp->content_type)) {
         if (rp->status >= 400)
             fail(x, "an error reply that is not JSON");
-        if (rp->body[rp->len - 1] != '\n')
+        if (strncmp(rp->content_type, "text/plain", 10) == 0 && rp->body[rp->len - 1] != '\n')
             fail(x, "a text reply that does not end with a newline");
         return;
     }
@@ -311,7 +322,7 @@ static void check_reply(const exchange *x, const char *path)
 /* What http.c's on_request does once the body is in, with the body handed
  * over as one upload chunk. target is NUL-terminated; body may be NULL. */
 static void run(const char *method, const char *target, const char *content_type,
-                const char *body, size_t body_len)
+                const char *body, size_t body_len, const char *header)
 {
     __atomic_add_fetch(&A.in_flight, 1, __ATOMIC_RELAXED);
     double started_us = app_now() * 1e6;
@@ -326,6 +337,8 @@ static void run(const char *method, const char *target, const char *content_type
     rq.body_too_large = too_large;
     rq.content_type = content_type;
     rq.origin = NULL;
+    rq.host = header;
+    rq.if_none_match = header;
     rq.started_us = started_us;
     if (request_parse_target(&rq, target, strlen(target), msg, sizeof msg)) {
         reply_error(&rp, 400, "bad_request", NULL, "%s", msg);
@@ -402,13 +415,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         size_t tlen = nl ? (size_t)(nl - data) : size;
         method = METHODS[m % 5];
         type = TYPES[c % 6];
-        target = target_copy(tlen && data[0] == '/' ? "" : PATHS[(m / 5) % 8], data, tlen);
+        target = target_copy(tlen && data[0] == '/' ? "" : PATHS[(m / 5) % NPATHS], data, tlen);
         if (nl) {
             body_len = size - tlen - 1;
             body = body_copy(nl + 1, body_len);
         }
     }
-    run(method, target, type, body, body_len);
+    char *header = NULL;
+    if (body && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+        header = target_copy("", (const unsigned char *)body, body_len);
+    run(method, target, type, body, body_len, header);
+    free(header);
     free(target);
     free(body);
     return 0;

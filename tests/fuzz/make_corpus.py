@@ -19,7 +19,8 @@ import sys
 from urllib.parse import quote_plus
 
 METHODS = ["GET", "POST", "HEAD", "PUT", "OPTIONS"]
-PATHS = ["/search", "/suggest", "/analyze", "/doc/", "/health", "/stats", "/metrics", "/nope"]
+PATHS = ["/search", "/suggest", "/analyze", "/doc/", "/health", "/stats", "/metrics", "/nope",
+         "/", "/static/", "/opensearch.xml"]
 TYPES = [None, "application/json", "application/x-www-form-urlencoded",
          "application/x-www-form-urlencoded; charset=UTF-8", "text/plain",
          "Application/JSON; charset=utf-8"]
@@ -156,6 +157,14 @@ SEEDS = {
     "post-query-and-json": raw("POST", "/search?k=2", '{"q": "media"}', TYPES[5]),
     "path-suggest-prefix": raw("GET", "?q=ma&count=20", path="/suggest"),
     "path-doc-prefix": raw("HEAD", "long", path="/doc/"),
+    # the web page (a GET body is sent as Host and If-None-Match)
+    "web-page-state": get("/?q=macron+fines&source=ITV+News&sort=date&page=2"),
+    "web-static-versioned": raw("GET", "app.js?v=0123456789ab&v=x", path="/static/"),
+    "web-static-revalidate": raw("GET", "/static/style.css", "*"),
+    "web-static-missing": get("/static/../index.html"),
+    "web-opensearch-host": raw("GET", "/opensearch.xml", "news.example.org:8443"),
+    "web-opensearch-bad-host": raw("HEAD", "/opensearch.xml", 'x"><script>'),
+    "web-page-post": raw("POST", "/?q=x", "q=y", TYPES[2]),
 }
 
 

@@ -747,19 +747,11 @@ def test_sigint_and_idle_connections():
 
 # ------------------------------------------------------------------ main
 
-def main():
-    global LEDE_INDEX, LEDE_SERVER, TMP
-    if len(sys.argv) < 3:
-        print("usage: test_server.py PATH/TO/lede-index PATH/TO/lede-server [TEST...]",
-              file=sys.stderr)
-        return 2
-    LEDE_INDEX = os.path.abspath(sys.argv[1])
-    LEDE_SERVER = os.path.abspath(sys.argv[2])
-    only = sys.argv[3:]
-    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
-    if only:
-        tests = [t for t in tests if t[0] in only or t[0][5:] in only]
+def run_tests(tests):
+    """Runs (name, fn) pairs with TAP output in a scratch directory (TMP)."""
+    global TMP
     TMP = tempfile.mkdtemp(prefix="lede-http-")
+    _built.clear()
     failed = 0
     print("1..%d" % len(tests))
     try:
@@ -784,6 +776,21 @@ def main():
         shutil.rmtree(TMP, ignore_errors=True)
     print("# %d of %d tests failed" % (failed, len(tests)))
     return 1 if failed else 0
+
+
+def main():
+    global LEDE_INDEX, LEDE_SERVER
+    if len(sys.argv) < 3:
+        print("usage: test_server.py PATH/TO/lede-index PATH/TO/lede-server [TEST...]",
+              file=sys.stderr)
+        return 2
+    LEDE_INDEX = os.path.abspath(sys.argv[1])
+    LEDE_SERVER = os.path.abspath(sys.argv[2])
+    only = sys.argv[3:]
+    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
+    if only:
+        tests = [t for t in tests if t[0] in only or t[0][5:] in only]
+    return run_tests(tests)
 
 
 if __name__ == "__main__":
