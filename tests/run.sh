@@ -4,8 +4,13 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer. Prints one summary line
 # "N passed, N failed, N skipped" over both builds and exits non-zero if any
 # test failed. Build directories: build-test/ and build-asan/ (recreated).
+# First it fetches what the browser test needs (tests/e2e-setup.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# The browser test's tools (chromium, node, playwright-core), when they can
+# be had; without them that one test is skipped with the reason.
+bash tests/e2e-setup.sh
 
 failed_setup=0
 run_suite() {
