@@ -1090,7 +1090,8 @@ static void pack_piece(packer *p, const hl *h, const emit *e, const frag *fr, co
                 }
             }
             if (html) {
-                lede_buf_put(&p->str, e->html.p + cr[k].html, cr[k].html_len);
+                if (cr[k].html_len)   /* an empty text has no buffer: no NULL + 0 */
+                    lede_buf_put(&p->str, e->html.p + cr[k].html, cr[k].html_len);
             } else {
                 size_t to = p->str.len - base;
                 if (cr[k].nspans && p->rc == LEDE_OK &&
