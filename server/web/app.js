@@ -1,9 +1,7 @@
-/* lede's search page: the behaviour of index.html (search-as-you-type, results,
- * the per-outlet panel, filters, paging, errors, URL state and keyboard use).
- * It talks only to the public JSON API (docs/API.md): GET /search and
- * GET /suggest. No framework and no build step; the server's CSP allows this
- * file and nothing inline, so every style change goes through classes and the
- * hidden attribute. */
+/* lede's search page: the behaviour of index.html (search as you type,
+ * results, the outlet panel, filters, pages, errors, URL state, keyboard).
+ * Only the public JSON API (docs/API.md): GET /search and GET /suggest.
+ * The CSP allows nothing inline: looks change through classes and `hidden`. */
 (() => {
   "use strict";
 
@@ -17,7 +15,7 @@
   const SUGGEST_DELAY_MS = 80;
   const SEARCH_DELAY_MS = 180;
   const FILTER_DELAY_MS = 300;
-  const MAX_OFFSET = 10000; // search.max_offset: deeper pages are refused
+  const MAX_PAGE = 1001; // search.max_offset (10000) / PAGE_SIZE + 1
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -49,17 +47,13 @@
     s.from = validDate(p.get("from"));
     s.to = validDate(p.get("to"));
     s.sort = p.get("sort") === "date" ? "date" : "relevance";
-    const page = Number.parseInt(p.get("page") || "1", 10);
-    s.page = Number.isFinite(page) && page > 1 ? Math.min(page, maxPage()) : 1;
+    const page = Number.parseInt(p.get("page"), 10);
+    s.page = page > 1 ? Math.min(page, MAX_PAGE) : 1;
     return s;
   }
 
   function validDate(v) {
     return v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : "";
-  }
-
-  function maxPage() {
-    return Math.floor(MAX_OFFSET / PAGE_SIZE) + 1;
   }
 
   function pageURL(s) {
@@ -75,9 +69,9 @@
   }
 
   // History: a search typed in the box updates one "draft" entry
-  // (replaceState), the first keystroke after a committed search opens it
-  // (pushState) so Back returns to that search. Committing (Enter, a
-  // suggestion, a filter, a page) turns the draft into a real entry, or pushes.
+  // (replaceState); the first keystroke after a finished search opens it
+  // (pushState) so Back returns to that search. Enter or a suggestion
+  // finishes the draft in place; a filter, sort or page is a new entry.
   function remember(s, how) {
     const url = pageURL(s);
     const current = location.pathname + location.search;
@@ -85,11 +79,16 @@
     if (how === "typing") {
       if (draft) history.replaceState({ draft: true }, "", url);
       else if (url !== current) history.pushState({ draft: true }, "", url);
-    } else if (draft) {
+    } else if (how === "submit" && draft) {
       history.replaceState({ draft: false }, "", url);
     } else if (url !== current) {
+      if (draft) history.replaceState({ draft: false }, "", current);
       history.pushState({ draft: false }, "", url);
     }
+    setTitle(s);
+  }
+
+  function setTitle(s) {
     document.title = s.q.trim() ? `${s.q.trim()} · lede` : "lede · news search";
   }
 
@@ -126,28 +125,15 @@
     return p;
   }
 
-  class ApiError extends Error {
-    constructor(status, body) {
-      const e = (body && body.error) || {};
-      super(e.message || `the server answered ${status}`);
-      this.status = status;
-      this.code = e.code || "http_error";
-      this.parameter = e.parameter;
-      this.position = e.position;
-      this.query = e.query;
-    }
-  }
-
+  // Resolves to the reply; rejects with the server's error object
+  // ({code, message, parameter, position, query} plus the HTTP status), a
+  // network TypeError (no status) or an AbortError.
   async function getJSON(path, params, signal) {
-    const res = await fetch(`${path}?${params}`, { signal, headers: { Accept: "application/json" } });
-    let body = null;
-    try {
-      body = await res.json();
-    } catch (_) {
-      // A proxy's HTML error page: the status says enough.
-    }
-    if (!res.ok || body === null) throw new ApiError(res.status, body);
-    return body;
+    const res = await fetch(`${path}?${params}`, { signal });
+    // A proxy's HTML error page has no JSON: its status says enough.
+    const body = await res.json().catch(() => null);
+    if (res.ok && body) return body;
+    throw { code: "http", message: `the server answered ${res.status}`, ...(body && body.error), status: res.status };
   }
 
   let searchController = null;
@@ -180,7 +166,7 @@
       if (seq !== searchSeq) return;
       showResults(s, reply, panelReply);
     } catch (err) {
-      if (seq !== searchSeq || err.name === "AbortError") return;
+      if (seq !== searchSeq || (err && err.name === "AbortError")) return;
       showProblem(s, err);
     } finally {
       if (seq === searchSeq) {
@@ -271,6 +257,9 @@
     el.problem.hidden = part !== "problem";
     el.results.hidden = part !== "results";
     if (part !== "results") el.outlets.hidden = true;
+    // The problem box says it all on screen; the live region still speaks.
+    el.status.classList.toggle("visually-hidden", part === "problem");
+    if (part === "problem") el.timing.hidden = true;
   }
 
   function showStart() {
@@ -376,8 +365,10 @@
     button.dataset.source = o.source;
     li.querySelector(".outlet-name").textContent = o.source;
     const count = li.querySelector(".outlet-count");
-    count.textContent = o.count.toLocaleString();
-    count.setAttribute("aria-label", plural(o.count, "article", "articles"));
+    const unit = document.createElement("span");
+    unit.className = "visually-hidden";
+    unit.textContent = o.count === 1 ? " article" : " articles";
+    count.append(o.count.toLocaleString(), unit);
     li.classList.toggle("is-active", pressed);
 
     const best = o.best || {};
@@ -440,7 +431,7 @@
     // With a lower-bound total there may be pages past the known ones.
     let pages = Math.ceil(total / PAGE_SIZE);
     if (!exact && reply.hits.length === PAGE_SIZE) pages = Math.max(pages, s.page + 1);
-    pages = Math.min(pages, maxPage());
+    pages = Math.min(pages, MAX_PAGE);
     if (pages <= 1 && s.page <= 1) {
       el.pager.hidden = true;
       el.pager.replaceChildren();
@@ -482,20 +473,14 @@
   // Real links, so a page can be opened in a new tab; a plain click stays
   // in the page.
   function pageLink(s, n, text, cls, disabled, label) {
-    if (disabled) {
-      const span = document.createElement("span");
-      span.className = `${cls} is-disabled`;
-      span.setAttribute("aria-disabled", "true");
-      span.textContent = text;
-      return span;
-    }
-    const a = document.createElement("a");
-    a.className = cls;
-    a.href = pageURL({ ...s, page: n });
+    const a = document.createElement(disabled ? "span" : "a");
+    a.className = disabled ? `${cls} is-disabled` : cls;
     a.textContent = text;
+    if (disabled) return a;
+    a.href = pageURL({ ...s, page: n });
+    a.dataset.page = String(n);
     if (label) a.setAttribute("aria-label", label);
     if (n === s.page) a.setAttribute("aria-current", "page");
-    a.dataset.page = String(n);
     return a;
   }
 
@@ -520,36 +505,24 @@
     el.hits.replaceChildren();
     el.outletList.replaceChildren();
     drawChips(s);
-    if (err instanceof ApiError && err.code === "query_syntax") {
-      const q = typeof err.query === "string" ? err.query : s.q;
-      const marked = markPosition(q, err.position);
-      el.status.textContent = `The query could not be read: ${err.message}`;
-      problem("The query could not be read", sentence(err.message), syntaxHelp(), marked.node, false);
-      el.problemQuery.setAttribute("aria-label", marked.label);
+    if (!err || !err.status) {
+      el.status.textContent = "The server could not be reached.";
+      problem("The server could not be reached", "Check the connection and search again.", "", null, false);
       return;
     }
-    if (err instanceof ApiError) {
-      const what = err.parameter === "from" || err.parameter === "to" ? "The dates could not be used"
-        : err.code === "limit_exceeded" ? "That search is too large"
-          : err.status >= 500 ? "The server could not answer" : "The search could not be run";
-      el.status.textContent = `${what}: ${err.message}`;
-      problem(what, sentence(err.message), err.status >= 500 ? "Try again in a moment." : "", null,
-        err.parameter === "from" || err.parameter === "to" || err.parameter === "source");
-      return;
-    }
-    el.status.textContent = "The server could not be reached.";
-    problem("The server could not be reached", "Check your connection; the search will run again when you change it.",
-      "", null, false);
-  }
-
-  function sentence(message) {
-    const m = String(message || "");
-    return m ? m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".") : "";
-  }
-
-  function syntaxHelp() {
-    return "Quotes and parentheses come in pairs; AND, OR and NOT need a word on each side; " +
-      "a prefix* needs at least two letters. The marker shows where the problem is.";
+    const syntax = err.code === "query_syntax";
+    const filter = ["from", "to", "source"].includes(err.parameter);
+    const what = syntax ? "The query could not be read"
+      : filter ? "The filters could not be used"
+        : err.status >= 500 ? "The server could not answer" : "The search could not be run";
+    const message = String(err.message);
+    el.status.textContent = `${what}: ${message}`;
+    const marked = syntax && markPosition(typeof err.query === "string" ? err.query : s.q, err.position);
+    problem(what, `${message.charAt(0).toUpperCase()}${message.slice(1)}.`,
+      syntax ? "Quotes and parentheses come in pairs; AND, OR and NOT need a word on each side; " +
+        "a prefix* needs two letters. The marker shows where the problem is." : "",
+      marked && marked.node, filter);
+    if (marked) el.problemQuery.setAttribute("aria-label", marked.label);
   }
 
   // The server's position is a byte offset into the UTF-8 query; the marker
@@ -567,8 +540,7 @@
     marker.textContent = ch || " ";
     marker.title = "The problem is here";
     code.append(before, marker, rest.slice(ch.length));
-    const label = `Your query, “${query}”, has a problem at character ${[...before].length + 1}` +
-      (ch.trim() ? `, “${ch}”` : rest ? "" : ", its end");
+    const label = `The problem is at character ${[...before].length + 1} of “${query}”`;
     return { node: code, label };
   }
 
@@ -603,7 +575,7 @@
         .filter((t) => typeof t === "string" && t !== typed));
     } catch (err) {
       // Completions are a convenience: a failed one just shows none.
-      if (err.name !== "AbortError" && controller === suggestController) closeSuggestions();
+      if (controller === suggestController && !(err && err.name === "AbortError")) closeSuggestions();
     }
   }
 
@@ -690,16 +662,16 @@
     closeSuggestions();
     const q = el.q.value;
     const page = q === state.q ? state.page : 1;
-    go({ ...state, q, page });
+    go({ ...state, q, page }, "submit");
   }
 
-  // A committed change: new history entry, search now.
-  function go(s) {
+  // A committed change: into the history (see remember), search now.
+  function go(s, how = "navigate") {
     clearTimeout(searchTimer);
     clearTimeout(filterTimer);
     state = s;
     showStateInForm(state);
-    remember(state, "commit");
+    remember(state, how);
     runSearch(state);
   }
 
@@ -807,7 +779,7 @@
     clearTimeout(filterTimer);
     state = stateFromURL();
     showStateInForm(state);
-    document.title = state.q.trim() ? `${state.q.trim()} · lede` : "lede · news search";
+    setTitle(state);
     runSearch(state);
   });
 
@@ -815,6 +787,6 @@
   state = stateFromURL();
   showStateInForm(state);
   history.replaceState({ draft: false }, "", pageURL(state) + location.hash);
-  document.title = state.q.trim() ? `${state.q.trim()} · lede` : "lede · news search";
+  setTitle(state);
   runSearch(state);
 })();
