@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "index_int.h"
 
@@ -347,10 +348,11 @@ static int copy_explain(const explain_ctx *e, const lede_index *ix, uint32_t doc
 /* The caller's outlet and date filters AND-ed with the query: a BOOL whose
  * first must clause is the query, so its score comes first in the sum and
  * adding the filters' zeros leaves every score bit-identical. */
-static int add_filters(lede_arena *a, const lede_search_opts *opts, lede_qnode **root)
+static int add_filters(lede_arena *a, const lede_search_opts *opts, int with_sources,
+                       lede_qnode **root)
 {
     int has_date = opts->date_from || opts->date_to;
-    if (!opts->nsources && !has_date)
+    if (!(with_sources && opts->nsources) && !has_date)
         return 0;
     lede_qnode *top = lede_arena_zalloc(a, sizeof *top);
     lede_qnode **must = lede_arena_zalloc(a, 3 * sizeof *must);
@@ -359,7 +361,7 @@ static int add_filters(lede_arena *a, const lede_search_opts *opts, lede_qnode *
     top->kind = Q_BOOL;
     top->must = must;
     must[top->nmust++] = *root;
-    if (opts->nsources) {
+    if (with_sources && opts->nsources) {
         lede_qnode *any = lede_arena_zalloc(a, sizeof *any);
         lede_qnode **kids = lede_arena_zalloc(a, opts->nsources * sizeof *kids);
         if (!any || !kids)
@@ -499,6 +501,9 @@ typedef struct collector {
     lede_topk *groups;         /* per slot (group_hits > 0) */
     uint32_t group_cap;
     int by_date;
+    const uint8_t *kept;       /* per slot, or NULL: the outlet filter applied here
+                                * (opts.facets_ignore_sources) rather than in the query */
+    uint64_t nkept;            /* matches that passed it */
     int rc;
 } collector;
 
@@ -509,19 +514,24 @@ static void collect_match(void *ctx, double score, const lede_snap_seg *ss, uint
     lede_topk_entry e = {score, ss->base + doc, seg_index, doc, 0};
     if (c->by_date)
         e.date = lede_segment_doc(ss->seg, doc).date;
-    if (c->top)
+    uint32_t slot = c->nsources;
+    if (c->count || c->kept) {
+        uint32_t gid = ss->source_gid[lede_segment_doc_source(ss->seg, doc)];
+        slot = gid == LEDE_NO_SOURCE ? c->nsources : gid;
+    }
+    int keep = !c->kept || c->kept[slot];
+    c->nkept += (uint64_t)keep;
+    if (c->top && keep)
         lede_topk_push_entry(c->top, &e);
     if (!c->count)
         return;
-    uint32_t gid = ss->source_gid[lede_segment_doc_source(ss->seg, doc)];
-    uint32_t slot = gid == LEDE_NO_SOURCE ? c->nsources : gid;
     c->count[slot]++;
     if (c->best) {
         lede_topk_entry *b = &c->best[slot];
         if (b->docno == UINT64_MAX || score > b->score)
             *b = e;
     }
-    if (c->groups) {
+    if (c->groups && keep) {
         lede_topk *g = &c->groups[slot];
         if (!g->heap) {
             if (!(g->heap = malloc(c->group_cap * sizeof *g->heap))) {
@@ -544,6 +554,7 @@ static void collector_free(collector *c)
     free(c->groups);
     free(c->count);
     free(c->best);
+    free((void *)c->kept);
 }
 
 /* ------------------------------------------------------------ hits */
@@ -775,12 +786,26 @@ int lede_search(lede_index *ix, const lede_search_opts *opts, lede_results **out
         lede_err_set(err, rc, "cannot read the index: %s", lede_rc_text(rc));
         goto done;
     }
-    if ((rc = hl_terms(q, &res->terms)) || (rc = add_filters(a, opts, &q))) {
+    int grouped = opts->group_hits > 0;
+    /* The outlet filter moves from the query to the collector when the
+     * panel must see every outlet. */
+    int post_sources = opts->facets_ignore_sources && opts->facets && opts->nsources;
+    if ((rc = hl_terms(q, &res->terms)) || (rc = add_filters(a, opts, !post_sources, &q))) {
         lede_err_set(err, rc, "out of memory");
         goto done;
     }
     hc.q = q;
-    int grouped = opts->group_hits > 0;
+    if (post_sources) {
+        uint8_t *kept = calloc(ix->nsources + 1, 1);
+        if (!kept) {
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (uint32_t i = 0; i < ix->nsources; i++)
+            for (uint32_t j = 0; j < opts->nsources && !kept[i]; j++)
+                kept[i] = strcasecmp(ix->sources[i], opts->sources[j]) == 0;
+        col.kept = kept;
+    }
     top.cap = grouped ? 0 : k + opts->offset;
     top.threshold = -INFINITY;
     top.by_date = opts->sort == LEDE_SORT_DATE;
@@ -837,7 +862,7 @@ int lede_search(lede_index *ix, const lede_search_opts *opts, lede_results **out
         lede_err_set(err, rc, "%s while searching (run lede-index check)", lede_rc_text(rc));
         goto done;
     }
-    res->total = st.matched;
+    res->total = col.kept ? col.nkept : st.matched;
     res->timed_out = st.timed_out;
     res->total_exact = !st.pruned && !st.timed_out;
     res->postings_scored = st.scored;

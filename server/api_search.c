@@ -237,6 +237,7 @@ void api_search(app *a, request *rq, reply *rp)
     o.date_to = p.to;
     o.sort = p.sort_date ? LEDE_SORT_DATE : LEDE_SORT_RELEVANCE;
     o.facets = p.facets;
+    o.facets_ignore_sources = p.panel_all;
     o.facet_docs = p.source_details;
     o.group_hits = p.group_source ? p.group_hits : 0;
     o.budget_ms = a->cfg.time_budget_ms;

@@ -34,7 +34,9 @@ void jw_real(jw *w, double v);
 void jw_bool(jw *w, int v);
 void jw_null(jw *w);
 /* Writes n spaces as a placeholder value and returns its offset, for a
- * value known only at the end (took_ms); jw_patch writes it there. */
+ * value known only at the end (took_ms); jw_patch_real writes it there and
+ * removes the spaces left over. One placeholder per reply: later offsets
+ * move. */
 size_t jw_placeholder(jw *w, size_t n);
 void jw_patch_real(jw *w, size_t at, size_t n, double v);
 /* Ends the document with a newline; returns the buffer (caller frees) or NULL. */

@@ -14,7 +14,7 @@
 
 static const char *const KNOWN[] = {"q", "k", "offset", "source", "from", "to", "sort", "group",
                                     "group_hits", "explain", "facets", "source_details",
-                                    "snippets", "snippet_chars"};
+                                    "snippets", "snippet_chars", "panel"};
 #define NKNOWN (sizeof KNOWN / sizeof KNOWN[0])
 
 static void bad(reply *rp, const char *code, const char *name, const char *value, const char *fmt,
@@ -107,7 +107,7 @@ int params_parse(const request *rq, const server_config *cfg, search_params *p, 
         if (which == NKNOWN) {
             bad(rp, "unknown_parameter", name, NULL, "unknown parameter \"%s\"%s",
                 " (known: q, k, offset, source, from, to, sort, group, group_hits, explain, "
-                "facets, source_details, snippets, snippet_chars)");
+                "facets, source_details, snippets, snippet_chars, panel)");
             return -1;
         }
         if (strcmp(name, "source") == 0) {
@@ -228,6 +228,16 @@ int params_parse(const request *rq, const server_config *cfg, search_params *p, 
     if (seen[10] && parse_bool(seen[10], &p->facets)) {
         bad(rp, "bad_parameter", "facets", seen[10], "\"%s\" must be %s", "true or false");
         return -1;
+    }
+    if (seen[14]) {
+        if (strcmp(seen[14], "filtered") == 0)
+            p->panel_all = 0;
+        else if (strcmp(seen[14], "all") == 0)
+            p->panel_all = 1;
+        else {
+            bad(rp, "bad_parameter", "panel", seen[14], "\"%s\" must be %s", "filtered or all");
+            return -1;
+        }
     }
     return 0;
 }

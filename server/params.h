@@ -23,6 +23,7 @@ typedef struct search_params {
     unsigned group_hits;
     int explain;
     int facets;
+    int panel_all;              /* panel=all: the panel ignores the source filter */
     unsigned source_details;
     unsigned snippets, snippet_chars;
 } search_params;

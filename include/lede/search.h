@@ -36,6 +36,11 @@ typedef struct lede_search_opts {
     /* opts.facets: how many outlets (in lede_results.sources order) get their
      * best hit's stored fields; the rest carry only its id. */
     uint32_t facet_docs;
+    /* opts.facets with opts.sources: 1 = the outlet filter narrows the hits
+     * (or groups) and total but not lede_results.sources, which then counts
+     * every outlet among the matches of the query and dates (so a page can
+     * offer the other outlets while some are selected). */
+    int facets_ignore_sources;
     /* > 0: group the hits by outlet, this many per outlet: k and offset then
      * count groups (lede_results.groups), ranked by their first hit. */
     uint32_t group_hits;

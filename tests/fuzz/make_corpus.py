@@ -69,6 +69,8 @@ SEEDS = {
     "search-group-and-date": search(q="(border OR wall) AND date:2017", sort="date"),
     "search-title-source-group": search(q='title:"tax reform" source:Reuters', group="source",
                                         group_hits=2),
+    "search-panel-all": search(q="macron fines", source=["ITV News", "euronews"], panel="all",
+                               group="source"),
     "search-source-filters-dates": search(q="media", source=["ITV News", "euronews"],
                                           **{"from": "2017-06"}, to="2017-12-31"),
     "search-snippets": search(q="social media fines", snippets=3, snippet_chars=40,

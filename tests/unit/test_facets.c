@@ -205,16 +205,21 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
             if (!from && !to)
                 to = 20181231;
         }
-        ref_hit *kept = calloc(n + 1, sizeof *kept);
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < n; i++)
+        ref_hit *kept = calloc(n + 1, sizeof *kept), *dated = calloc(n + 1, sizeof *dated);
+        uint32_t m = 0, md = 0;
+        for (uint32_t i = 0; i < n; i++) {
             if (keep(&all[i], srcs, nsrc, from, to))
                 kept[m++] = all[i];
+            if (keep(&all[i], srcs, 0, from, to))
+                dated[md++] = all[i];
+        }
         for (int sort = 0; sort < 2; sort++) {
             ref_hit *sorted = calloc(m + 1, sizeof *sorted);
             memcpy(sorted, kept, m * sizeof *sorted);
             qsort(sorted, m, sizeof *sorted, sort ? by_date : by_score);
-            for (int facets = 0; facets < 2; facets++) {
+            /* facets 2: the panel ignores the outlet filter (it counts
+             * the matches within the dates), the hits do not. */
+            for (int facets = 0; facets < 3; facets++) {
                 uint32_t k = 1 + rnd(15), offset = rnd(4);
                 lede_search_opts o = {0};
                 o.query = q;
@@ -225,7 +230,8 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
                 o.date_from = from;
                 o.date_to = to;
                 o.sort = sort;
-                o.facets = facets;
+                o.facets = facets > 0;
+                o.facets_ignore_sources = facets == 2;
                 o.facet_docs = 3;
                 lede_results *r;
                 lede_err err = {0};
@@ -249,16 +255,18 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
                 if (facets) {
                     /* Per outlet: count and best by score, ordered by best
                      * score then name. */
+                    const ref_hit *pan = facets == 2 ? dated : kept;
+                    uint32_t npan = facets == 2 ? md : m;
                     uint32_t count[NSOURCES] = {0};
                     int best[NSOURCES];
                     for (int s = 0; s < NSOURCES; s++)
                         best[s] = -1;
-                    for (uint32_t i = 0; i < m; i++) {
-                        if (!kept[i].source[0])
+                    for (uint32_t i = 0; i < npan; i++) {
+                        if (!pan[i].source[0])
                             continue;
-                        int s = atoi(kept[i].source + 7);
+                        int s = atoi(pan[i].source + 7);
                         count[s]++;
-                        if (best[s] < 0 || by_score(&kept[i], &kept[best[s]]) < 0)
+                        if (best[s] < 0 || by_score(&pan[i], &pan[best[s]]) < 0)
                             best[s] = (int)i;
                     }
                     uint32_t outlets = 0;
@@ -270,7 +278,7 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
                         const lede_source_facet *f = &r->sources[i];
                         int s = atoi(f->source + 7);
                         CHECK_EQ_INT(f->count, count[s]);
-                        CHECK(best[s] >= 0 && hit_is(&f->best, &kept[best[s]]));
+                        CHECK(best[s] >= 0 && hit_is(&f->best, &pan[best[s]]));
                         CHECK(f->best.score <= prev);
                         prev = f->best.score;
                         /* Past facet_docs only the id is fetched. */
@@ -295,6 +303,9 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
             o.date_to = to;
             o.sort = sort;
             o.group_hits = per;
+            /* The panel, even one ignoring the outlet filter, leaves groups as they are. */
+            o.facets = (int)rnd(2);
+            o.facets_ignore_sources = (int)rnd(2);
             lede_results *r;
             lede_err err = {0};
             if (lede_search(ix, &o, &r, &err)) {
@@ -364,6 +375,7 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
             lede_results_free(pruned);
         }
         free(kept);
+        free(dated);
     }
     free(all);
 }
