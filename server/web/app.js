@@ -105,19 +105,17 @@
 
   // Only documented, non-empty parameters: the server answers 400 to any
   // other key, so a typo can never silently change a search.
-  function searchParams(s, forPanel) {
+  function searchParams(s) {
     const p = new URLSearchParams();
     p.set("q", s.q);
-    if (forPanel) {
-      p.set("k", "1");
-      p.set("snippets", "0");
-    } else {
-      p.set("k", String(PAGE_SIZE));
-      if (s.page > 1) p.set("offset", String((s.page - 1) * PAGE_SIZE));
-      for (const src of s.sources) p.append("source", src);
-      if (s.sort === "date") p.set("sort", "date");
-      p.set("snippets", String(SNIPPETS));
-    }
+    p.set("k", String(PAGE_SIZE));
+    if (s.page > 1) p.set("offset", String((s.page - 1) * PAGE_SIZE));
+    for (const src of s.sources) p.append("source", src);
+    // With outlets chosen, the panel still lists every outlet the query
+    // matches (panel=all), so more can be added and counts compared.
+    if (s.sources.length) p.set("panel", "all");
+    if (s.sort === "date") p.set("sort", "date");
+    p.set("snippets", String(SNIPPETS));
     if (s.from) p.set("from", s.from);
     if (s.to) p.set("to", s.to);
     p.set("source_details", String(SOURCE_DETAILS));
@@ -155,16 +153,9 @@
     searchController = controller;
     setBusy(true);
     try {
-      // With an outlet chosen the reply's panel holds only the chosen ones;
-      // a second, cheap search without the outlet filter keeps every outlet
-      // on the panel, so more can be added and their counts compared.
-      const [reply, panel] = await Promise.all([
-        getJSON("/search", searchParams(s, false), controller.signal),
-        s.sources.length ? getJSON("/search", searchParams(s, true), controller.signal) : null,
-      ]);
-      const panelReply = panel || reply;
+      const reply = await getJSON("/search", searchParams(s), controller.signal);
       if (seq !== searchSeq) return;
-      showResults(s, reply, panelReply);
+      showResults(s, reply);
     } catch (err) {
       if (seq !== searchSeq || (err && err.name === "AbortError")) return;
       showProblem(s, err);
@@ -271,7 +262,7 @@
     drawChips(state);
   }
 
-  function showResults(s, reply, panelReply) {
+  function showResults(s, reply) {
     drawChips(s);
     el.timing.textContent = typeof reply.took_ms === "number" ? `${reply.took_ms.toFixed(1)} ms` : "";
     el.timing.hidden = el.timing.textContent === "";
@@ -281,7 +272,12 @@
     const count = more ? `more than ${plural(total, "result", "results")}`
       : plural(total, "result", "results");
     const quoted = `“${s.q.trim()}”`;
-    const outletsNote = reply.total_sources ? ` from ${plural(reply.total_sources, "outlet", "outlets")}` : "";
+    // The panel counts every outlet (panel=all); the hits come from the chosen ones.
+    const chosen = new Set(s.sources.map((x) => x.toLowerCase()));
+    const outlets = s.sources.length
+      ? (reply.sources || []).filter((x) => x.count > 0 && chosen.has(String(x.source).toLowerCase())).length
+      : reply.total_sources;
+    const outletsNote = outlets ? ` from ${plural(outlets, "outlet", "outlets")}` : "";
 
     if (total === 0) {
       el.status.textContent = `No results for ${quoted}.`;
@@ -294,6 +290,8 @@
         filtered ? "Try removing a filter, widening the dates, or using fewer words."
           : "Check the spelling, use fewer or more general words, or try OR between alternatives.",
         null, filtered);
+      // Other outlets may still match: keep the panel so one can be picked.
+      if ((reply.sources || []).length) drawOutlets(s, reply);
       return;
     }
 
@@ -305,7 +303,7 @@
       el.results.hidden = false;
       el.hits.replaceChildren();
       drawPager(s, reply);
-      drawOutlets(s, panelReply);
+      drawOutlets(s, reply);
       return;
     }
 
@@ -317,7 +315,7 @@
     el.hits.replaceChildren(...reply.hits.map(drawHit));
     el.hits.start = first;
     drawPager(s, reply);
-    drawOutlets(s, panelReply);
+    drawOutlets(s, reply);
   }
 
   function drawHit(hit) {

@@ -7,7 +7,7 @@
 //   node tests/e2e/test_web.mjs http://127.0.0.1:PORT
 //
 // Screenshots go to $LEDE_E2E_OUT (search-page.png, search-page-phone.png).
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -437,6 +437,20 @@ await step("an opened /?q= URL (the OpenSearch URL) searches on load", async () 
   await page.goto(`${base}/?q=${encodeURIComponent("terror extremist")}`);
   await waitStatus(/results? for “terror extremist”/);
   same(await page.inputValue("#q"), "terror extremist", "box");
+});
+
+await step("the README's embeddable <form> snippet, on another page, searches lede", async () => {
+  // The snippet as the README gives it, pointed at this server.
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const m = readme.match(/<form action="(http:\/\/[^"]+)"[\s\S]*?<\/form>/);
+  check(m, "README.md has no <form action=\"http://...\"> snippet");
+  const snippet = m[0].replace(m[1], `${base}/`);
+  await page.setContent(`<!doctype html><title>Intranet</title>${snippet}`);
+  await page.fill("input[name=q]", "legal liability");
+  await Promise.all([page.waitForURL((u) => u.pathname === "/" && u.searchParams.get("q") === "legal liability"),
+    page.press("input[name=q]", "Enter")]);
+  await waitStatus(/results? for “legal liability”/);
+  check((await page.$$("#hits .hit")).length > 0, "results after the form's search");
 });
 
 await step("Enter takes the highlighted suggestion", async () => {
