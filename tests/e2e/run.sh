@@ -105,6 +105,12 @@ if [ "$server_status" -ne 0 ]; then
 else
     echo "ok - lede-server stopped cleanly on SIGTERM"
 fi
+# Under ASan/UBSan (the second suite) the server must stay silent.
+if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$work/server.log"; then
+    echo "not ok - sanitizer report in lede-server's log:"
+    grep -E -A20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$work/server.log" | head -60
+    status=1
+fi
 if [ "$status" -ne 0 ]; then
     echo "# server log (last 40 lines):"
     tail -n 40 "$work/server.log" | sed 's/^/# /'

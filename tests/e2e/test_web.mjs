@@ -202,11 +202,17 @@ await step("'/' focuses the search box", async () => {
 });
 
 await step("suggestions appear while typing; arrows move through them (combobox)", async () => {
+  const expected = (await api("/suggest", { q: "macron fin", count: 8 })).body.suggestions.map((s) => s.text);
   await page.keyboard.type("macron fin", { delay: 40 });
-  await page.waitForSelector('#suggestions:not([hidden]) [role="option"]');
+  // On a busy machine an earlier prefix's list may show first: wait for the
+  // list of the whole text.
+  await page.waitForFunction((want) => {
+    const list = document.querySelector("#suggestions");
+    const got = [...list.querySelectorAll('[role="option"]')].map((e) => e.textContent);
+    return !list.hidden && JSON.stringify(got) === JSON.stringify(want);
+  }, expected).catch(() => {});
   same(await page.getAttribute("#q", "aria-expanded"), "true", "aria-expanded when open");
   const options = await page.$$eval('#suggestions [role="option"]', (els) => els.map((e) => [e.id, e.textContent]));
-  const expected = (await api("/suggest", { q: "macron fin", count: 8 })).body.suggestions.map((s) => s.text);
   same(options.map((o) => o[1]), expected, "suggestions shown");
   await page.keyboard.press("ArrowDown");
   same(await page.getAttribute("#q", "aria-activedescendant"), options[0][0], "active option after ArrowDown");
@@ -456,8 +462,14 @@ await step("the README's embeddable <form> snippet, on another page, searches le
 await step("Enter takes the highlighted suggestion", async () => {
   await page.fill("#q", "");
   await page.focus("#q");
+  const want = (await api("/suggest", { q: "terr", count: 8 })).body.suggestions.map((s) => s.text);
+  check(want.length > 0, "the API suggests something for 'terr'");
   await page.keyboard.type("terr", { delay: 40 });
-  await page.waitForSelector('#suggestions:not([hidden]) [role="option"]');
+  await page.waitForFunction((first) => {
+    const list = document.querySelector("#suggestions");
+    const option = list.querySelector('[role="option"]');
+    return !list.hidden && option && option.textContent === first;
+  }, want[0]);
   const first = await page.textContent('#suggestions [role="option"]');
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("Enter");
