@@ -44,6 +44,7 @@ done
 curl -fsS "http://127.0.0.1:$port/health" >/dev/null
 echo
 echo "lede-server is running on http://127.0.0.1:$port/ (pid $(cat "$pidfile"), log build/lede-server.log)"
+echo "  open http://127.0.0.1:$port/ in a browser for the search page"
 echo "  curl 'http://127.0.0.1:$port/search?q=%22legal+liability%22+social+media&k=3'"
 echo "  stop it with: kill \$(cat $pidfile)"
 echo
