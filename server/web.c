@@ -46,13 +46,20 @@ static int etag_matches(const char *header, const char *etag)
     return 0;
 }
 
-static void turned_off(reply *rp, const request *rq)
+/* The 404 of the web routes: the path, and why (a message of at most one
+ * %.200s, the path). */
+static void not_found(reply *rp, const request *rq, const char *why)
 {
     json_t *d = json_object();
     json_object_set_new(d, "path", json_text(rq->path, rq->path_len));
-    reply_error(rp, 404, "not_found", d,
-                "the web page is turned off on this server (web.web_enabled = 0); the JSON API "
-                "is at /search");
+    reply_error(rp, 404, "not_found", d, why, rq->path);
+}
+
+static void turned_off(reply *rp, const request *rq)
+{
+    not_found(rp, rq,
+              "the web page is turned off on this server (web.web_enabled = 0); the JSON API "
+              "is at /search");
 }
 
 static void serve_asset(const request *rq, reply *rp, const web_asset *as, int immutable)
@@ -93,9 +100,7 @@ void web_static(app *a, const request *rq, reply *rp)
         return;
     }
     if (!as) {
-        json_t *d = json_object();
-        json_object_set_new(d, "path", json_text(rq->path, rq->path_len));
-        reply_error(rp, 404, "not_found", d, "no file %.200s", rq->path);
+        not_found(rp, rq, "no file %.200s");
         return;
     }
     const char *version = NULL;
