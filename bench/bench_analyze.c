@@ -1,6 +1,6 @@
 /* bench_analyze.c: analyzer throughput. Reads a file (or stdin), analyzes it
  * line by line as documents, and prints MB/s and tokens/s. Not a test: run
- * it by hand when touching index/analyze.c, e.g.
+ * it by hand when touching index/text/analyze.c, e.g.
  *   zstd -dc corpus.jsonl.zst | head -c 50000000 > /tmp/news.txt
  *   build/bench/bench_analyze /tmp/news.txt */
 #include <stdio.h>

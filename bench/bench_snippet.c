@@ -1,4 +1,4 @@
-/* bench_snippet.c: the cost of a snippet (index/highlight.c). Reads the
+/* bench_snippet.c: the cost of a snippet (index/text/highlight.c). Reads the
  * first N article bodies of a JSON Lines corpus (.jsonl or .jsonl.zst; by
  * default ../shared/corpora/allsides-news/corpus.jsonl.zst from the project
  * root, ../../shared/... from a build folder, or $LEDE_SHARED/corpora/...),
@@ -6,7 +6,7 @@
  * snippet of every article for each of a few typical queries and prints the
  * CPU time per snippet (p50, p99, mean, and p50 over 3-5 KB bodies) and MB/s
  * of body text, next to the cost of analyzing the same bodies alone. Not a
- * test: run it by hand when touching index/highlight.c, e.g.
+ * test: run it by hand when touching index/text/highlight.c, e.g.
  *   build/bench/bench_snippet                      # 2,000 allsides bodies
  *   build/bench/bench_snippet tests/data/seeds.jsonl 5 3
  * Exits 0 with a message when the default corpus is absent. */
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "index_int.h"   /* lede_analyze_words, for the floor */
+#include "text/text.h"   /* lede_analyze_words, for the floor */
 #include "lede/highlight.h"
 #include "lede/ingest.h"
 

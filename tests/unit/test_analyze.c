@@ -1,4 +1,4 @@
-/* test_analyze.c: the rules of index/analyze.c, one group per rule of
+/* test_analyze.c: the rules of index/text/analyze.c, one group per rule of
  * docs/ANALYZER.md: word splitting, case and accent folding, possessives and
  * apostrophes, dots, numbers, hyphens, stemming, stop words and positions,
  * over-long words, byte offsets on multi-byte text, invalid and hostile

@@ -1,11 +1,11 @@
-/* test_codec.c: round trips and corruption handling of index/codec.c:
+/* test_codec.c: round trips and corruption handling of index/base/codec.c:
  * varints at every length boundary, the block codec at every width and
  * block size on random and edge-case lists, truncated input, and CRC-32C
  * against its published check value. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "base/base.h"
 #include "tap.h"
 
 static uint64_t rng = 88172645463325252ull;

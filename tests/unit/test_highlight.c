@@ -1,4 +1,4 @@
-/* test_highlight.c: index/highlight.c, the snippets and highlights of
+/* test_highlight.c: index/text/highlight.c, the snippets and highlights of
  * include/lede/highlight.h and docs/HIGHLIGHT.md. Matching through the
  * analyzer (stems, accents, stop-word gaps in phrases), phrases as one span
  * and only where they occur, scoring (distinct terms over repeats, phrases
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "text/text.h"
 #include "lede/highlight.h"
 #include "lede/ingest.h"
 #include "tap.h"

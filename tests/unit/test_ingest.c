@@ -1,4 +1,4 @@
-/* test_ingest.c: unit tests of index/ingest.c: lede_ingest_paths over the
+/* test_ingest.c: unit tests of index/write/ingest.c: lede_ingest_paths over the
  * seed articles as JSON Lines, as zstd (compressed here) and as a folder of
  * text files, and over files made in a temporary directory for the edge
  * cases: bad lines (stop or skip), id-less records, blank lines and CRLF,

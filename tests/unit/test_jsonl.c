@@ -1,4 +1,4 @@
-/* test_jsonl.c: unit tests of index/jsonl.c: lede_jsonl_parse (a table of
+/* test_jsonl.c: unit tests of index/write/jsonl.c: lede_jsonl_parse (a table of
  * lines with the fields or the exact error each must give, then the cases a
  * table cannot express: NUL bytes, bounds, scratch reuse, nesting depth) and
  * lede_parse_date. */

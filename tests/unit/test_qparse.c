@@ -1,4 +1,4 @@
-/* test_qparse.c: unit tests of index/qparse.c: tables of query -> expected
+/* test_qparse.c: unit tests of index/query/qparse.c: tables of query -> expected
  * S-expression dump (with the default English analyzer, with a stop list,
  * and in plain mode), every syntax error with its position and message, and
  * a deterministic fuzz loop that only asks the parser to stay sane. */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "index_int.h"
+#include "query/query_int.h"
 #include "tap.h"
 
 typedef struct dump_case {

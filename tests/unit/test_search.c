@@ -1,4 +1,4 @@
-/* test_search.c: unit tests of index/search.c (and the scoring of
+/* test_search.c: unit tests of index/query/search.c (and the scoring of
  * retrieve.c) against BM25 computed by hand. A tiny corpus of seven
  * documents made of words whose stems are themselves (cat, dog, fish, ...)
  * is indexed through the public writer; the test recomputes every score

@@ -1,4 +1,4 @@
-/* test_suggest.c: unit tests of index/suggest.c through the public API
+/* test_suggest.c: unit tests of index/query/suggest.c through the public API
  * (include/lede/suggest.h).
  *
  * Parts, chosen by the first argument (none: all but allsides):

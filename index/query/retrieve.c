@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "index_int.h"
+#include "query/query_int.h"
 
 #define BOUND_SLACK (1.0 + 1e-9)
 #define NO_UPTO (LEDE_NO_DOC - 1)
@@ -793,13 +793,6 @@ static int newest_first(const void *x, const void *y)
 void lede_topk_sort(lede_topk *t)
 {
     qsort(t->heap, t->n, sizeof *t->heap, t->by_date ? newest_first : best_first);
-}
-
-uint64_t lede_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ------------------------------------------------------------ algorithms */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "index_int.h"
+#include "query/query_int.h"
 
 #define MAX_PREFIX_TERMS 64
 #define DEFAULT_K1 1.2

@@ -8,7 +8,7 @@
  * Decoders never read at or past `end`: a short buffer is LEDE_ECORRUPT. */
 #include <string.h>
 
-#include "index_int.h"
+#include "base/base.h"
 
 int lede_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {

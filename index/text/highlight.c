@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "text/text.h"
 #include "lede/highlight.h"
 
 #define DEFAULT_CHARS 160

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "base/base.h"
 
 typedef struct chunk {
     struct chunk *next;

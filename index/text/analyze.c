@@ -11,7 +11,7 @@
 #include <libstemmer.h>
 #include <utf8proc.h>
 
-#include "index_int.h"
+#include "text/text.h"
 
 /* A word longer than this many bytes (connectors removed) is over-long
  * without being folded. It bounds what one giant "word" costs in time and

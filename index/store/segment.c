@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "index_int.h"
+#include "store/store.h"
 
 #define MAGIC_HEAD "LEDESEG"
 #define MAGIC_TAIL "LEDEEND"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "base/base.h"
 
 void lede_buf_grow(lede_buf *b, size_t extra)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "write/write.h"
 
 /* Nested values of ignored keys are skipped recursively; the limit bounds
  * the stack a hostile line can make us use. The record itself is level 1. */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "index_int.h"
+#include "store/store.h"
 
 #define BLOCK_RAW 4096
 #define ZSTD_LEVEL 3

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "store/store.h"
 
 #define MAX_IMPACTS 4
 

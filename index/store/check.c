@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "store/store.h"
 
 typedef struct checker {
     lede_report_fn report;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "write/write.h"
 
 /* Min-heap of dictionary iterators by (key, segment index). */
 typedef struct dict_heap {

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "write/write.h"
 
 #define NSLOTS 64
 

@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "query/query_int.h"
 
 #define QPARSE_MAX_LEN 4096
 #define QPARSE_MAX_DEPTH 32

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "base/base.h"
 
 void lede_err_clear(lede_err *err)
 {

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "index_int.h"
+#include "store/store.h"
 
 #define MANIFEST_MAX (16u << 20)
 

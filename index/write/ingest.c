@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "index_int.h"
+#include "write/write.h"
 
 /* Input is read (and progress counted) in steps of this size. */
 #define READ_STEP (64u * 1024)

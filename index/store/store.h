@@ -1,175 +1,12 @@
-/* index_int.h: the one private header of liblede, with a banner section per
- * .c file. Only index/ includes it; server/ and the tests of the public
- * contract use include/lede/. Unit tests of internal modules may include it. */
-#ifndef LEDE_INDEX_INT_H
-#define LEDE_INDEX_INT_H
+/* store/store.h: the private header of the storage layer (index/store/):
+ * stored fields, segment files, posting lists and their cursor, the
+ * manifest and deletion files, and the open snapshot (struct lede_index).
+ * Calls base/ and text/ only; write/ and query/ build on it. */
+#ifndef LEDE_STORE_H
+#define LEDE_STORE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "lede/analyze.h"
-#include "lede/index.h"
-#include "lede/ingest.h"
-#include "lede/lede.h"
-#include "lede/search.h"
-
-#define LEDE_UNUSED(x) ((void)(x))
-#define LEDE_NO_DOC UINT32_MAX
-
-/* ======================================================= err.c */
-/* (lede_err_* are public; nothing private here.) */
-
-/* ======================================================= analyze.c
- * lede_analyze without the stemming: tokens carry the folded words (stop
- * words still removed), so a caller that sees a word many times can stem it
- * once with lede_stem_word. */
-int lede_analyze_words(lede_analyzer *an, const char *text, size_t len, uint32_t first_pos,
-                       lede_token_fn fn, void *ctx, uint32_t *next_pos);
-
-/* ======================================================= arena.c
- * Per-query bump allocator: many small allocations, one reset. */
-typedef struct lede_arena lede_arena;
-lede_arena *lede_arena_new(size_t chunk_size);
-void *lede_arena_alloc(lede_arena *a, size_t n);          /* 16-aligned; NULL on OOM */
-void *lede_arena_zalloc(lede_arena *a, size_t n);
-char *lede_arena_strndup(lede_arena *a, const char *s, size_t n);
-void lede_arena_reset(lede_arena *a);                      /* keeps the first chunk */
-void lede_arena_free(lede_arena *a);
-
-/* ======================================================= buf.c
- * Growable byte buffer with a sticky rc: after a failed growth every put is
- * a no-op and rc stays LEDE_ENOMEM, so builders check once at the end. */
-typedef struct lede_buf {
-    uint8_t *p;
-    size_t len, cap;
-    int rc;
-} lede_buf;
-void lede_buf_grow(lede_buf *b, size_t extra);              /* the slow path of reserve */
-static inline void lede_buf_reserve(lede_buf *b, size_t extra)
-{
-    if (b->cap - b->len < extra || b->rc)
-        lede_buf_grow(b, extra);
-}
-void lede_buf_put(lede_buf *b, const void *data, size_t n);
-void lede_buf_putc(lede_buf *b, uint8_t c);
-static inline void lede_buf_put_varint(lede_buf *b, uint64_t v);
-void lede_buf_put_u32(lede_buf *b, uint32_t v);            /* little-endian */
-void lede_buf_put_u64(lede_buf *b, uint64_t v);
-void lede_buf_put_str(lede_buf *b, const char *s, size_t n); /* varint length + bytes */
-void lede_buf_free(lede_buf *b);
-/* Grows the array *arr of elem-byte elements so at least need fit: the
- * capacity doubles from *cap (or from first when 0). On failure *arr and
- * *cap are unchanged and LEDE_ENOMEM is returned. */
-int lede_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first);
-
-/* ======================================================= codec.c
- * LEB128 varints and the block codec for up to 128 unsigned 32-bit integers
- * (one width byte, then the values bit-packed little-endian at that width).
- * Every decoder takes (pointer, end), advances the pointer, and returns
- * LEDE_ECORRUPT rather than read past end. */
-#define LEDE_BLOCK 128
-static inline size_t lede_varint_put(uint8_t *out, uint64_t v) /* at most 10 bytes */
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
-}
-int lede_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v);
-int lede_varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v);
-size_t lede_pack_bound(size_t n);                           /* max bytes of lede_pack */
-size_t lede_pack(const uint32_t *in, size_t n, uint8_t *out);
-int lede_unpack(const uint8_t **p, const uint8_t *end, uint32_t *out, size_t n);
-/* Random access into one packed block of n values at p: values [lo, hi). */
-int lede_unpack_range(const uint8_t *p, const uint8_t *end, size_t n, size_t lo, size_t hi,
-                      uint32_t *out);
-static inline uint32_t lede_get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t lede_get_u64(const uint8_t *p)
-{
-    return (uint64_t)lede_get_u32(p) | (uint64_t)lede_get_u32(p + 4) << 32;
-}
-uint32_t lede_crc32c(uint32_t crc, const void *data, size_t n);
-/* The one hash of the in-memory tables: 32 bits, 8 bytes at a time. Inline:
- * indexing calls it for every token. */
-static inline uint32_t lede_hash(const void *data, size_t n)
-{
-    const unsigned char *s = data;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    while (n >= 8) {
-        uint64_t v;
-        __builtin_memcpy(&v, s, 8);
-        h = (h ^ v) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t v = 0;
-    __builtin_memcpy(&v, s, n);
-    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return (uint32_t)h;
-}
-
-static inline void lede_buf_put_varint(lede_buf *b, uint64_t v)
-{
-    lede_buf_reserve(b, 10);
-    if (b->rc)
-        return;
-    b->len += lede_varint_put(b->p + b->len, v);
-}
-
-/* ======================================================= qparse.c
- * Query string -> AST, allocated in an arena. Terms are analyzed with the
- * index's analyzer. Semantics of a BOOL node: every must child matches, no
- * must_not child matches, and if there is no must child at least one should
- * child matches (a BOOL with no must and no should matches nothing; the
- * parser puts a Q_ALL in must for a query of only negations/filters). The
- * score is the sum of the matching must and should children's scores;
- * filters and Q_ALL score 0. */
-enum { LEDE_FIELD_ALL = 0, LEDE_FIELD_TITLE = 1, LEDE_FIELD_BODY = 2 };
-
-typedef enum lede_qkind {
-    Q_TERM,          /* terms[0] in field */
-    Q_PHRASE,        /* terms[0..nterms) at relative positions term_pos[] in field */
-    Q_PREFIX,        /* every indexed term starting with terms[0]: the longest common
-                        prefix of the folded word and its stem ("president*" ->
-                        "presid", since stems, not words, are indexed) */
-    Q_SOURCE,        /* source equals value (ASCII case-insensitive) */
-    Q_DATE,          /* date in [date_lo, date_hi] (yyyymmdd, inclusive) */
-    Q_ALL,           /* every live document */
-    Q_BOOL
-} lede_qkind;
-
-typedef struct lede_qnode lede_qnode;
-struct lede_qnode {
-    lede_qkind kind;
-    uint8_t field;           /* LEDE_FIELD_*, for TERM, PHRASE, PREFIX */
-    uint32_t at;             /* byte offset of the clause in the query */
-    float boost;             /* query-term weight (1; plain mode: repeats) */
-    char **terms;            /* NUL-terminated analyzed terms */
-    uint32_t *term_pos;      /* PHRASE: relative positions, term_pos[0] = 0 */
-    uint32_t nterms;
-    char *value;             /* SOURCE: NUL-terminated, as written */
-    int32_t date_lo, date_hi;
-    lede_qnode **must, **should, **must_not;
-    uint32_t nmust, nshould, nmust_not;
-    void *aux;               /* search.c's per-leaf statistics; the parser leaves it NULL */
-};
-
-/* Parses q[0..len). plain = 1: no operators, every analyzed word becomes a
- * should TERM (repeats merged into one with boost = count). On a syntax
- * error returns LEDE_ESYNTAX with err->at set. */
-int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int plain,
-                lede_qnode **out, lede_err *err);
-/* Renders the AST as a compact S-expression (for tests and --explain). */
-int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
+#include "base/base.h"
+#include "text/text.h"
 
 /* ======================================================= docstore.c
  * Stored fields: document records (id, title, body, source, date, url)
@@ -387,22 +224,6 @@ const uint32_t *lede_cursor_positions(lede_cursor *c, uint32_t *n);
 /* Index of the block that holds target (or nblocks if past the end), without decoding. */
 uint32_t lede_cursor_block_of(const lede_cursor *c, uint32_t target);
 
-/* ======================================================= pending.c
- * In-memory inversion of the documents added since the last flush. Documents
- * stream into a segment writer as they arrive (stored fields, lengths);
- * postings stay in memory until flush writes the terms. */
-typedef struct lede_pending lede_pending;
-/* an analyzes in the caller's thread; no_stem is the index's setting, used
- * by the inverter's own stemmer. */
-int lede_pending_new(const char *seg_path, lede_analyzer *an, int no_stem, lede_pending **out,
-                     lede_err *err);
-/* Analyzes and adds doc; its docno in the segment is returned in *docno. */
-int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede_err *err);
-size_t lede_pending_bytes(const lede_pending *p);  /* memory held, for the budget */
-/* Writes the segment file. The pending object is spent afterwards. */
-int lede_pending_flush(lede_pending *p, lede_err *err);
-void lede_pending_free(lede_pending *p);   /* an unflushed segment file is removed */
-
 /* ======================================================= manifest.c
  * The list of live segments and the analyzer settings, published
  * atomically: MANIFEST.tmp is written and fsynced, renamed over MANIFEST,
@@ -434,16 +255,6 @@ int lede_del_write(const char *dir, const char *name, uint32_t ndocs, const uint
 char *lede_path_join(const char *dir, const char *name);
 int lede_fsync_dir(const char *dir, lede_err *err);
 
-/* ======================================================= merge.c
- * Merges segments (skipping deleted documents) into one new segment file,
- * keeping document order. */
-typedef struct lede_merge_input {
-    lede_segment *seg;
-    const uint8_t *deleted;   /* bitmap or NULL */
-} lede_merge_input;
-int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_path,
-                        uint32_t *out_ndocs, lede_err *err);
-
 /* ======================================================= reader.c
  * An open index: the snapshot of live segments and corpus statistics. */
 typedef struct lede_snap_seg {
@@ -473,98 +284,5 @@ static inline int lede_is_deleted(const lede_snap_seg *s, uint32_t doc)
     return s->deleted && (s->deleted[doc >> 3] >> (doc & 7) & 1);
 }
 int lede_stored_from_record(const uint8_t *rec, size_t len, lede_stored *out);
-
-/* ======================================================= retrieve.c
- * Query iterators over one segment and the top-k algorithms. Every iterator
- * can advance to the first match >= a target, score the current doc, and
- * bound the score of any doc in [target, *upto] (block-max data). */
-typedef struct lede_scoring {
-    double k1, b;
-    double avg[3];            /* average length per LEDE_FIELD_* */
-} lede_scoring;
-
-/* Per-leaf statistics gathered over the whole snapshot (search.c). */
-typedef struct lede_leaf {
-    uint32_t nterms;
-    char **keys;              /* dictionary keys per term (title field: "\x01" + term) */
-    size_t *key_lens;
-    double *idf;              /* per term */
-    uint64_t *df;             /* per term, summed over segments */
-    double weight;            /* sum of idf x boost: the leaf's BM25 weight */
-} lede_leaf;
-
-typedef struct lede_qit lede_qit;
-struct lede_qit {
-    uint32_t doc;             /* current match, LEDE_NO_DOC at the end */
-    double max_score;         /* bound over the whole segment */
-    uint64_t cost;            /* an estimate of the number of matches */
-    /* Set by the top-k algorithm: a match scoring no more than this cannot
-     * matter, so an iterator with costly confirmation (a phrase) may skip
-     * documents whose bound is below it. 0 = no hint. */
-    double min_score;
-    int skipped;              /* 1 once min_score made it pass over a match */
-    void (*advance)(lede_qit *it, uint32_t target);
-    double (*score)(lede_qit *it);
-    double (*bound)(lede_qit *it, uint32_t target, uint32_t *upto);
-    uint32_t (*freq)(lede_qit *it);   /* tf (phrase: matches) at doc, for explain */
-};
-
-typedef struct lede_topk_entry {
-    double score;
-    uint64_t docno;           /* global: segment base + local doc */
-    uint32_t seg, doc;
-    int32_t date;             /* yyyymmdd; read only by a by_date top-k */
-} lede_topk_entry;
-
-typedef struct lede_topk {
-    lede_topk_entry *heap;    /* min-heap by (score, then larger docno first) */
-    uint32_t n, cap;
-    double threshold;         /* score to beat once full; -inf before */
-    int by_date;              /* 1: order by (date, score, smaller docno) instead */
-} lede_topk;
-
-/* Exhaustive runs hand every live match to a collector when one is set
- * (facets, groups, date order) instead of pushing it to the top-k. */
-typedef void (*lede_collect_fn)(void *ctx, double score, const lede_snap_seg *ss,
-                                uint32_t seg_index, uint32_t doc);
-
-typedef struct lede_run_stats {
-    uint64_t matched;         /* documents fully evaluated and matching */
-    uint64_t scored;          /* postings scored */
-    int pruned;               /* 1 if any document or block was skipped by threshold */
-    int rc;                   /* corruption seen by an iterator */
-    lede_collect_fn collect;  /* NULL: push to the top-k */
-    void *collect_ctx;
-    uint64_t deadline_ns;     /* CLOCK_MONOTONIC; 0 = none */
-    int timed_out;            /* set when the deadline passed: the run stopped early */
-    uint32_t tick;
-} lede_run_stats;
-
-uint64_t lede_now_ns(void);
-/* Checked once every 1024 calls, so the clock costs nothing measurable. */
-static inline int lede_out_of_time(lede_run_stats *st)
-{
-    if (!st->deadline_ns || (++st->tick & 1023) != 0)
-        return 0;
-    if (lede_now_ns() < st->deadline_ns)
-        return 0;
-    st->timed_out = 1;
-    return 1;
-}
-
-/* Builds the iterator tree of q over one segment (leaves' aux must be set). */
-int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
-                   lede_arena *a, lede_qit **out);
-/* Runs q over one segment, adding to top: exhaustively (every match
- * scored) or with dynamic pruning (MaxScore with block-max bounds for
- * disjunctions, block-max skipping conjunction when there are required
- * clauses). Both give the same top-k: the oracle tests hold them to it. */
-int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_index,
-                  const lede_scoring *sc, lede_arena *a, int exhaustive, lede_topk *top,
-                  lede_run_stats *st);
-void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, uint32_t doc);
-void lede_topk_push_entry(lede_topk *t, const lede_topk_entry *e);
-/* Sorts the heap best first (destroys the heap order). */
-void lede_topk_sort(lede_topk *t);
 
 #endif

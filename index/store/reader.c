@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_int.h"
+#include "store/store.h"
 
 void lede_index_free(lede_index *ix)
 {

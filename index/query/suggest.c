@@ -22,7 +22,7 @@
 #include <utf8proc.h>
 #include <zstd.h>
 
-#include "index_int.h"
+#include "query/query_int.h"
 #include "lede/suggest.h"
 
 #define NONE UINT32_MAX

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "index_int.h"
+#include "write/write.h"
 
 #define DEFAULT_BUDGET ((size_t)256 << 20)
 #define MAX_SEGMENTS_AFTER_ADD 8

@@ -1,0 +1,148 @@
+/* query/query_int.h: the private header of the query layer (index/query/):
+ * the query AST the parser builds, the per-segment iterators, the top-k
+ * heap and the retrieval algorithms. Calls base/, text/ and store/; never
+ * write/. */
+#ifndef LEDE_QUERY_INT_H
+#define LEDE_QUERY_INT_H
+
+#include "store/store.h"
+
+/* ======================================================= qparse.c
+ * Query string -> AST, allocated in an arena. Terms are analyzed with the
+ * index's analyzer. Semantics of a BOOL node: every must child matches, no
+ * must_not child matches, and if there is no must child at least one should
+ * child matches (a BOOL with no must and no should matches nothing; the
+ * parser puts a Q_ALL in must for a query of only negations/filters). The
+ * score is the sum of the matching must and should children's scores;
+ * filters and Q_ALL score 0. */
+enum { LEDE_FIELD_ALL = 0, LEDE_FIELD_TITLE = 1, LEDE_FIELD_BODY = 2 };
+
+typedef enum lede_qkind {
+    Q_TERM,          /* terms[0] in field */
+    Q_PHRASE,        /* terms[0..nterms) at relative positions term_pos[] in field */
+    Q_PREFIX,        /* every indexed term starting with terms[0]: the longest common
+                        prefix of the folded word and its stem ("president*" ->
+                        "presid", since stems, not words, are indexed) */
+    Q_SOURCE,        /* source equals value (ASCII case-insensitive) */
+    Q_DATE,          /* date in [date_lo, date_hi] (yyyymmdd, inclusive) */
+    Q_ALL,           /* every live document */
+    Q_BOOL
+} lede_qkind;
+
+typedef struct lede_qnode lede_qnode;
+struct lede_qnode {
+    lede_qkind kind;
+    uint8_t field;           /* LEDE_FIELD_*, for TERM, PHRASE, PREFIX */
+    uint32_t at;             /* byte offset of the clause in the query */
+    float boost;             /* query-term weight (1; plain mode: repeats) */
+    char **terms;            /* NUL-terminated analyzed terms */
+    uint32_t *term_pos;      /* PHRASE: relative positions, term_pos[0] = 0 */
+    uint32_t nterms;
+    char *value;             /* SOURCE: NUL-terminated, as written */
+    int32_t date_lo, date_hi;
+    lede_qnode **must, **should, **must_not;
+    uint32_t nmust, nshould, nmust_not;
+    void *aux;               /* search.c's per-leaf statistics; the parser leaves it NULL */
+};
+
+/* Parses q[0..len). plain = 1: no operators, every analyzed word becomes a
+ * should TERM (repeats merged into one with boost = count). On a syntax
+ * error returns LEDE_ESYNTAX with err->at set. */
+int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int plain,
+                lede_qnode **out, lede_err *err);
+/* Renders the AST as a compact S-expression (for tests and --explain). */
+int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
+
+/* ======================================================= retrieve.c
+ * Query iterators over one segment and the top-k algorithms. Every iterator
+ * can advance to the first match >= a target, score the current doc, and
+ * bound the score of any doc in [target, *upto] (block-max data). */
+typedef struct lede_scoring {
+    double k1, b;
+    double avg[3];            /* average length per LEDE_FIELD_* */
+} lede_scoring;
+
+/* Per-leaf statistics gathered over the whole snapshot (search.c). */
+typedef struct lede_leaf {
+    uint32_t nterms;
+    char **keys;              /* dictionary keys per term (title field: "\x01" + term) */
+    size_t *key_lens;
+    double *idf;              /* per term */
+    uint64_t *df;             /* per term, summed over segments */
+    double weight;            /* sum of idf x boost: the leaf's BM25 weight */
+} lede_leaf;
+
+typedef struct lede_qit lede_qit;
+struct lede_qit {
+    uint32_t doc;             /* current match, LEDE_NO_DOC at the end */
+    double max_score;         /* bound over the whole segment */
+    uint64_t cost;            /* an estimate of the number of matches */
+    /* Set by the top-k algorithm: a match scoring no more than this cannot
+     * matter, so an iterator with costly confirmation (a phrase) may skip
+     * documents whose bound is below it. 0 = no hint. */
+    double min_score;
+    int skipped;              /* 1 once min_score made it pass over a match */
+    void (*advance)(lede_qit *it, uint32_t target);
+    double (*score)(lede_qit *it);
+    double (*bound)(lede_qit *it, uint32_t target, uint32_t *upto);
+    uint32_t (*freq)(lede_qit *it);   /* tf (phrase: matches) at doc, for explain */
+};
+
+typedef struct lede_topk_entry {
+    double score;
+    uint64_t docno;           /* global: segment base + local doc */
+    uint32_t seg, doc;
+    int32_t date;             /* yyyymmdd; read only by a by_date top-k */
+} lede_topk_entry;
+
+typedef struct lede_topk {
+    lede_topk_entry *heap;    /* min-heap by (score, then larger docno first) */
+    uint32_t n, cap;
+    double threshold;         /* score to beat once full; -inf before */
+    int by_date;              /* 1: order by (date, score, smaller docno) instead */
+} lede_topk;
+
+/* Exhaustive runs hand every live match to a collector when one is set
+ * (facets, groups, date order) instead of pushing it to the top-k. */
+typedef void (*lede_collect_fn)(void *ctx, double score, const lede_snap_seg *ss,
+                                uint32_t seg_index, uint32_t doc);
+
+typedef struct lede_run_stats {
+    uint64_t matched;         /* documents fully evaluated and matching */
+    uint64_t scored;          /* postings scored */
+    int pruned;               /* 1 if any document or block was skipped by threshold */
+    int rc;                   /* corruption seen by an iterator */
+    lede_collect_fn collect;  /* NULL: push to the top-k */
+    void *collect_ctx;
+    uint64_t deadline_ns;     /* CLOCK_MONOTONIC; 0 = none */
+    int timed_out;            /* set when the deadline passed: the run stopped early */
+    uint32_t tick;
+} lede_run_stats;
+
+/* Checked once every 1024 calls, so the clock costs nothing measurable. */
+static inline int lede_out_of_time(lede_run_stats *st)
+{
+    if (!st->deadline_ns || (++st->tick & 1023) != 0)
+        return 0;
+    if (lede_now_ns() < st->deadline_ns)
+        return 0;
+    st->timed_out = 1;
+    return 1;
+}
+
+/* Builds the iterator tree of q over one segment (leaves' aux must be set). */
+int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
+                   lede_arena *a, lede_qit **out);
+/* Runs q over one segment, adding to top: exhaustively (every match
+ * scored) or with dynamic pruning (MaxScore with block-max bounds for
+ * disjunctions, block-max skipping conjunction when there are required
+ * clauses). Both give the same top-k: the oracle tests hold them to it. */
+int lede_retrieve(const lede_qnode *q, const lede_snap_seg *ss, uint32_t seg_index,
+                  const lede_scoring *sc, lede_arena *a, int exhaustive, lede_topk *top,
+                  lede_run_stats *st);
+void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, uint32_t doc);
+void lede_topk_push_entry(lede_topk *t, const lede_topk_entry *e);
+/* Sorts the heap best first (destroys the heap order). */
+void lede_topk_sort(lede_topk *t);
+
+#endif
