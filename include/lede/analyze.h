@@ -33,7 +33,17 @@ typedef int (*lede_token_fn)(void *ctx, const lede_token *tok);
 typedef struct lede_analyzer_opts {
     int no_stem;                 /* 1: skip Snowball stemming */
     const char *stopwords_path;  /* NULL: no stop words; else one word a line, '#' comments */
+    /* The stop list's text itself, used instead of stopwords_path when
+     * non-NULL (borrowed during lede_analyzer_new only): an open index
+     * reads its list once, so every analyzer it makes later agrees with
+     * the list it was opened with, whatever happens to the file. */
+    const char *stopwords_text;
+    size_t stopwords_size;
 } lede_analyzer_opts;
+
+/* Reads a stop-list file whole into *text (caller frees) for
+ * lede_analyzer_opts.stopwords_text. */
+int lede_stopwords_read(const char *path, char **text, size_t *size, lede_err *err);
 
 /* One analyzer per thread: libstemmer's state is not thread-safe. */
 typedef struct lede_analyzer lede_analyzer;

@@ -53,7 +53,7 @@ int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int
 /* Renders the AST as a compact S-expression (for tests and --explain). */
 int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
 
-/* ======================================================= retrieve.c
+/* ======================================================= iter.c, topk.c, retrieve.c
  * Query iterators over one segment and the top-k algorithms. Every iterator
  * can advance to the first match >= a target, score the current doc, and
  * bound the score of any doc in [target, *upto] (block-max data). */
@@ -130,9 +130,42 @@ static inline int lede_out_of_time(lede_run_stats *st)
     return 1;
 }
 
+/* Bounds are multiplied by this before a comparison, so a rounding
+ * difference between a bound and a score never skips a document. */
+#define BOUND_SLACK (1.0 + 1e-9)
+#define NO_UPTO (LEDE_NO_DOC - 1)
+
+/* The boolean iterator: the root of every tree lede_qit_build_root makes. */
+typedef struct lede_bool_it {
+    lede_qit it;
+    lede_qit **must;       /* clause order (scores are summed in it) */
+    lede_qit **must_lead;  /* cheapest first, for the leapfrog */
+    lede_qit **should, **not;
+    uint32_t nmust, nshould, nnot;
+} lede_bool_it;
+
+typedef struct lede_qit_build_ctx lede_qit_build_ctx;
+typedef struct lede_qit_root {
+    lede_bool_it *root;
+    lede_qit_build_ctx *ctx;  /* the cursors opened, for lede_qit_root_rc */
+} lede_qit_root;
+
 /* Builds the iterator tree of q over one segment (leaves' aux must be set). */
 int lede_qit_build(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
                    lede_arena *a, lede_qit **out);
+/* The tree of q under a boolean root (a lone leaf becomes its one should
+ * clause), memory from a. */
+int lede_qit_build_root(const lede_qnode *q, const lede_snap_seg *ss, const lede_scoring *sc,
+                        lede_arena *a, lede_qit_root *out);
+/* Corruption any cursor of the tree ran into (0 if none). */
+int lede_qit_root_rc(const lede_qit_root *r);
+/* 1 if any of the not clauses matches d (advancing them to d). */
+int lede_qit_excluded(lede_qit **not, uint32_t nnot, uint32_t d);
+/* Advances every must clause to the first doc >= d they share; LEDE_NO_DOC if none. */
+uint32_t lede_qit_leapfrog(lede_qit **m, uint32_t n, uint32_t d);
+/* The boolean iterator's score at its current doc (clause order). */
+double lede_bool_score(lede_qit *it);
+
 /* Runs q over one segment, adding to top: exhaustively (every match
  * scored) or with dynamic pruning (MaxScore with block-max bounds for
  * disjunctions, block-max skipping conjunction when there are required

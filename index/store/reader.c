@@ -11,6 +11,8 @@
 
 #include "store/store.h"
 
+static uint64_t next_uid = 1;   /* atomic: lede_index.uid */
+
 void lede_index_free(lede_index *ix)
 {
     if (!ix)
@@ -22,8 +24,13 @@ void lede_index_free(lede_index *ix)
     }
     free(ix->segs);
     free(ix->sources);
+    for (uint32_t i = 0; i < ix->nanalyzers; i++)
+        lede_analyzer_free(ix->analyzers[i].an);
+    free(ix->analyzers);
+    pthread_mutex_destroy(&ix->an_lock);
     lede_manifest_clear(&ix->manifest);
     free(ix->stopwords_path);
+    free(ix->stopwords_text);
     free(ix->dir);
     free(ix);
 }
@@ -76,6 +83,8 @@ int lede_index_open(const char *dir, lede_index **out, lede_err *err)
         free(ix);
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
     }
+    ix->uid = __atomic_fetch_add(&next_uid, 1, __ATOMIC_RELAXED);
+    pthread_mutex_init(&ix->an_lock, NULL);
     int rc = lede_manifest_read(dir, &ix->manifest, err);
     if (rc)
         goto fail;
@@ -136,6 +145,10 @@ int lede_index_open(const char *dir, lede_index **out, lede_err *err)
             goto fail;
         }
         ix->an_opts.stopwords_path = ix->stopwords_path;
+        if ((rc = lede_stopwords_read(ix->stopwords_path, &ix->stopwords_text,
+                                      &ix->an_opts.stopwords_size, err)))
+            goto fail;
+        ix->an_opts.stopwords_text = ix->stopwords_text ? ix->stopwords_text : "";
     }
     if ((rc = build_source_table(ix))) {
         lede_err_set(err, rc, "out of memory");
@@ -153,54 +166,46 @@ fail:
     return rc ? rc : LEDE_EINVAL;
 }
 
-/* One analyzer per thread and index settings; libstemmer state is not
- * shareable between threads. */
-typedef struct tl_analyzer {
+/* One analyzer per (index, thread): libstemmer state is not shareable
+ * between threads, and an analyzer belongs to the index whose settings
+ * (stemming, stop list) built it, so two open indexes never share or free
+ * each other's, and an index reopened after a rebuild reads its new stop
+ * list. The index owns every analyzer it made and frees them in
+ * lede_index_free. A one-entry thread-local cache, keyed by the index's
+ * process-unique uid (never reused, so a freed index cannot match), keeps
+ * the common call off the lock. */
+static _Thread_local struct {
+    uint64_t uid;
     lede_analyzer *an;
-    int no_stem;
-    char stop[512];
-} tl_analyzer;
-
-static pthread_key_t tl_key;
-static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
-
-static void tl_destroy(void *p)
-{
-    tl_analyzer *t = p;
-    if (t) {
-        lede_analyzer_free(t->an);
-        free(t);
-    }
-}
-
-static void tl_init(void)
-{
-    pthread_key_create(&tl_key, tl_destroy);
-}
+} tl_last;
 
 lede_analyzer *lede_index_analyzer(lede_index *ix, lede_err *err)
 {
-    pthread_once(&tl_once, tl_init);
-    tl_analyzer *t = pthread_getspecific(tl_key);
-    const char *stop = ix->an_opts.stopwords_path ? ix->an_opts.stopwords_path : "";
-    if (t && t->no_stem == ix->an_opts.no_stem && strcmp(t->stop, stop) == 0)
-        return t->an;
-    if (!t) {
-        t = calloc(1, sizeof *t);
-        if (!t) {
+    if (tl_last.uid == ix->uid && tl_last.an)
+        return tl_last.an;
+    pthread_t self = pthread_self();
+    lede_analyzer *an = NULL;
+    pthread_mutex_lock(&ix->an_lock);
+    for (uint32_t i = 0; i < ix->nanalyzers && !an; i++)
+        if (pthread_equal(ix->analyzers[i].thread, self))
+            an = ix->analyzers[i].an;
+    if (!an) {
+        size_t cap = ix->analyzers_cap;
+        if (lede_grow((void **)&ix->analyzers, &cap, (size_t)ix->nanalyzers + 1,
+                      sizeof *ix->analyzers, 4)) {
             lede_err_set(err, LEDE_ENOMEM, "out of memory");
-            return NULL;
+        } else {
+            ix->analyzers_cap = (uint32_t)cap;
+            if (lede_analyzer_new(&ix->an_opts, &an, err) == 0)
+                ix->analyzers[ix->nanalyzers++] = (lede_index_analyzer_slot){self, an};
         }
-        pthread_setspecific(tl_key, t);
     }
-    lede_analyzer_free(t->an);
-    t->an = NULL;
-    t->stop[0] = '\0';
-    if (lede_analyzer_new(&ix->an_opts, &t->an, err))
-        return NULL;
-    t->no_stem = ix->an_opts.no_stem;
-    snprintf(t->stop, sizeof t->stop, "%s", stop);
-    return t->an;
+    pthread_mutex_unlock(&ix->an_lock);
+    if (an) {
+        tl_last.uid = ix->uid;
+        tl_last.an = an;
+    }
+    return an;
 }
 
 int lede_index_stats_get(lede_index *ix, lede_index_stats *out, lede_err *err)

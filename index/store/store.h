@@ -5,6 +5,8 @@
 #ifndef LEDE_STORE_H
 #define LEDE_STORE_H
 
+#include <pthread.h>
+
 #include "base/base.h"
 #include "text/text.h"
 
@@ -265,8 +267,17 @@ typedef struct lede_snap_seg {
 } lede_snap_seg;
 #define LEDE_NO_SOURCE UINT32_MAX
 
+typedef struct lede_index_analyzer_slot {
+    pthread_t thread;
+    lede_analyzer *an;
+} lede_index_analyzer_slot;
+
 struct lede_index {
     char *dir;
+    uint64_t uid;            /* unique in the process, never reused */
+    pthread_mutex_t an_lock; /* guards analyzers */
+    lede_index_analyzer_slot *analyzers; /* one per thread that asked; owned */
+    uint32_t nanalyzers, analyzers_cap;
     lede_manifest manifest;
     uint32_t nsegs;
     lede_snap_seg *segs;
@@ -276,6 +287,7 @@ struct lede_index {
     double avgdl, avg_title, avg_body;
     lede_analyzer_opts an_opts;
     char *stopwords_path;
+    char *stopwords_text;    /* the stop list as read at open (an_opts points at it) */
     uint32_t nsources;       /* distinct source names over the snapshot (exact bytes) */
     const char **sources;    /* sorted; borrowed from the segments */
 };

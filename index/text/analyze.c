@@ -543,18 +543,16 @@ static int stop_add(lede_analyzer *an, const char *term, size_t len)
 
 /* Every word of every line is folded exactly like text (not stemmed), so a
  * list entry "Don't" stops "dont" and "don’t" alike. */
-static int load_stopwords(lede_analyzer *an, const char *path, lede_err *err)
+static int parse_stopwords(lede_analyzer *an, const char *text, size_t size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lede_err_set(err, LEDE_EIO, "cannot open stop list %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t line_cap = 0;
-    ssize_t line_len;
     int rc = LEDE_OK;
-    while (rc == LEDE_OK && (line_len = getline(&line, &line_cap, f)) >= 0) {
-        char *hash = memchr(line, '#', (size_t)line_len);
-        size_t len = hash ? (size_t)(hash - line) : (size_t)line_len;
+    for (size_t start = 0; rc == LEDE_OK && start < size;) {
+        const char *nl = memchr(text + start, '\n', size - start);
+        size_t line_len = nl ? (size_t)(nl - (text + start)) : size - start;
+        const char *line = text + start;
+        start += line_len + (nl != NULL);
+        const char *hash = memchr(line, '#', line_len);
+        size_t len = hash ? (size_t)(hash - line) : line_len;
         const uint8_t *t = (const uint8_t *)line;
         size_t at = 0, term_len;
         word_span w;
@@ -566,12 +564,58 @@ static int load_stopwords(lede_analyzer *an, const char *path, lede_err *err)
                 rc = stop_add(an, an->term, term_len);
         }
     }
-    if (rc == LEDE_OK && ferror(f))
-        rc = lede_err_set(err, LEDE_EIO, "cannot read stop list %s: %s", path, strerror(errno));
-    free(line);
+    return rc;
+}
+
+int lede_stopwords_read(const char *path, char **text, size_t *size, lede_err *err)
+{
+    *text = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lede_err_set(err, LEDE_EIO, "cannot open stop list %s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = LEDE_OK;
+    for (;;) {
+        if (len == cap && lede_grow((void **)&buf, &cap, len + 1, 1, 4096)) {
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory reading stop list %s", path);
+            break;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = lede_err_set(err, LEDE_EIO, "cannot read stop list %s: %s", path,
+                                  strerror(errno));
+            break;
+        }
+    }
     fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *text = buf;
+    *size = len;
+    return LEDE_OK;
+}
+
+static int load_stopwords(lede_analyzer *an, const lede_analyzer_opts *opts, lede_err *err)
+{
+    const char *what = opts->stopwords_path ? opts->stopwords_path : "(in memory)";
+    char *owned = NULL;
+    const char *text = opts->stopwords_text;
+    size_t size = opts->stopwords_size;
+    int rc;
+    if (!text && (rc = lede_stopwords_read(opts->stopwords_path, &owned, &size, err)))
+        return rc;
+    if (!text)
+        text = owned;
+    rc = parse_stopwords(an, text ? text : "", size);
+    free(owned);
     if (rc < 0)
-        lede_err_set(err, rc, "cannot load stop list %s: %s", path, lede_rc_text(rc));
+        lede_err_set(err, rc, "cannot load stop list %s: %s", what, lede_rc_text(rc));
     return rc;
 }
 
@@ -596,8 +640,8 @@ int lede_analyzer_new(const lede_analyzer_opts *opts, lede_analyzer **out, lede_
         if (!an->stem_cache || !an->stemmer)
             goto nomem;
     }
-    if (opts && opts->stopwords_path) {
-        int rc = load_stopwords(an, opts->stopwords_path, err);
+    if (opts && (opts->stopwords_text || opts->stopwords_path)) {
+        int rc = load_stopwords(an, opts, err);
         if (rc < 0) {
             lede_analyzer_free(an);
             return rc;
