@@ -150,12 +150,12 @@ static void hits_json(jw *w, render *r, const lede_hit *hits, uint32_t n, const 
 static void sources_json(jw *w, render *r, const lede_results *res, const search_params *p)
 {
     jw_arr(w);
-    for (uint32_t i = 0; i < res->nsources; i++) {
-        const lede_source_facet *f = &res->sources[i];
+    for (uint32_t i = 0; i < res->nfacets; i++) {
+        const lede_facet *f = &res->facets[i];
         const lede_stored *d = &f->best.doc;
         jw_obj(w);
         jw_key(w, "source");
-        jw_cstr(w, f->source);
+        jw_cstr(w, f->value);
         jw_key(w, "count");
         jw_int(w, (long long)f->count);
         jw_key(w, "best");
@@ -295,7 +295,7 @@ void api_search(app *a, request *rq, reply *rp)
                 const lede_group *g = &res->groups[i];
                 jw_obj(&w);
                 jw_key(&w, "source");
-                jw_cstr(&w, g->source);
+                jw_cstr(&w, g->value);
                 jw_key(&w, "count");
                 jw_int(&w, (long long)g->count);
                 jw_key(&w, "hits");
@@ -309,7 +309,7 @@ void api_search(app *a, request *rq, reply *rp)
         }
         if (p.facets && !r.failed) {
             jw_key(&w, "total_sources");
-            jw_int(&w, res->nsources);
+            jw_int(&w, res->nfacets);
             jw_key(&w, "sources");
             sources_json(&w, &r, res, &p);
         }

@@ -13,9 +13,15 @@
 
 #include "lede/highlight.h"
 #include "lede/index.h"
+#include "lede/query.h"
 
 typedef struct lede_search_opts {
-    const char *query;    /* NUL-terminated UTF-8 */
+    const char *query;    /* NUL-terminated UTF-8; NULL when tree is given */
+    const lede_query *tree; /* a built query (lede/query.h) instead of the string */
+    /* Score with these statistics instead of the index's own (a shard
+     * scoring with the whole collection's); they must cover the query
+     * (lede_corpus_stats_gather of the same opts), else LEDE_EINVAL. */
+    const lede_corpus_stats *stats;
     uint32_t k;           /* hits wanted after offset; 0 = 10 */
     uint32_t offset;      /* hits skipped */
     int exhaustive;       /* 1: score every match (oracle mode) */
@@ -30,19 +36,22 @@ typedef struct lede_search_opts {
     uint32_t nsources;
     int32_t date_from, date_to; /* yyyymmdd, inclusive; 0 = open-ended */
     int sort;             /* LEDE_SORT_RELEVANCE or LEDE_SORT_DATE */
-    /* 1: fill lede_results.sources: every outlet among the matches with its
-     * match count and its best hit by score. Counts every match (no pruning). */
+    /* The keyword column facets and groups are by (lede_column; 0 = source). */
+    int column;
+    /* 1: fill lede_results.facets: every value of the column among the
+     * matches with its match count and its best hit by score. Counts every
+     * match (no pruning). */
     int facets;
-    /* opts.facets: how many outlets (in lede_results.sources order) get their
+    /* opts.facets: how many values (in lede_results.facets order) get their
      * best hit's stored fields; the rest carry only its id. */
     uint32_t facet_docs;
     /* opts.facets with opts.sources: 1 = the outlet filter narrows the hits
-     * (or groups) and total but not lede_results.sources, which then counts
+     * (or groups) and total but not lede_results.facets, which then counts
      * every outlet among the matches of the query and dates (so a page can
-     * offer the other outlets while some are selected). */
+     * offer the other outlets while some are selected). Needs column = source. */
     int facets_ignore_sources;
-    /* > 0: group the hits by outlet, this many per outlet: k and offset then
-     * count groups (lede_results.groups), ranked by their first hit. */
+    /* > 0: group the hits by the column's value, this many per value: k and
+     * offset then count groups (lede_results.groups), ranked by their first hit. */
     uint32_t group_hits;
     uint32_t budget_ms;   /* 0 = none; else stop after about this long (results.timed_out) */
 } lede_search_opts;
@@ -73,16 +82,16 @@ typedef struct lede_hit {
     lede_explain *explain;/* NULL unless asked */
 } lede_hit;
 
-/* An outlet among the matches (opts.facets). */
-typedef struct lede_source_facet {
-    const char *source;   /* the outlet as stored */
+/* A value of the column among the matches (opts.facets). */
+typedef struct lede_facet {
+    const char *value;    /* the value as stored (an outlet's name) */
     uint64_t count;       /* its matching documents */
     lede_hit best;        /* its best-scoring match */
-} lede_source_facet;
+} lede_facet;
 
-/* The hits of one outlet (opts.group_hits); source NULL for documents with none. */
+/* The hits of one value (opts.group_hits); value NULL for documents with none. */
 typedef struct lede_group {
-    const char *source;
+    const char *value;
     uint64_t count;       /* its matching documents */
     uint32_t nhits;
     lede_hit *hits;       /* in the requested sort order */
@@ -95,16 +104,23 @@ typedef struct lede_results {
     int total_exact;      /* 0: total is a lower bound (pruning skipped some) */
     int timed_out;        /* 1: the time budget ran out; hits are the best found so far */
     uint64_t postings_scored; /* work done, for benchmarks */
-    uint32_t nsources;    /* opts.facets: outlets ordered by best score, then name */
-    lede_source_facet *sources;
+    uint32_t nfacets;     /* opts.facets: values ordered by best score, then name */
+    lede_facet *facets;
     uint32_t ngroups;     /* opts.group_hits: the groups of the window (hits is empty) */
     lede_group *groups;
-    uint64_t total_groups;/* every outlet (plus a no-source group) among the matches */
+    uint64_t total_groups;/* every value (plus a no-value group) among the matches */
     lede_hl_query terms;  /* what highlighting should mark: the matched (not negated) terms */
 } lede_results;
 
-/* Runs opts->query. On LEDE_ESYNTAX, err->at is the byte offset in the
- * query. *out is owned by the caller (lede_results_free). */
+/* Runs opts->query (or opts->tree): plan (parse, prefixes, statistics) ->
+ * execute (per segment, pruned or exhaustive) -> collect (top-k, facets,
+ * groups) -> fetch (stored fields, explain). On LEDE_ESYNTAX, err->at is
+ * the byte offset in the query (in a tree, in the string node's text).
+ *
+ * Lifetimes: *out is owned by the caller, and every pointer in it (hits'
+ * stored fields, explain terms, facet and group values, highlight terms)
+ * points into memory *out owns: valid until lede_results_free, even after
+ * the index is freed. */
 int lede_search(lede_index *ix, const lede_search_opts *opts, lede_results **out, lede_err *err);
 void lede_results_free(lede_results *res);
 

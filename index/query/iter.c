@@ -465,14 +465,15 @@ typedef struct filter_it {
     lede_qit it;
     const lede_segment *seg;
     lede_qkind kind;
-    uint32_t source;
+    uint8_t column;
+    uint32_t value;           /* KEYWORD: the segment's ordinal of the value */
     int32_t lo, hi;
 } filter_it;
 
 static int filter_match(const filter_it *f, uint32_t d)
 {
-    if (f->kind == Q_SOURCE)
-        return lede_segment_doc_source(f->seg, d) == f->source;
+    if (f->kind == Q_KEYWORD)
+        return lede_segment_doc_value(f->seg, f->column, d) == f->value;
     if (f->kind == Q_DATE) {
         int32_t date = (int32_t)u32_at(f->seg->date, d);
         return date != 0 && date >= f->lo && date <= f->hi;
@@ -500,9 +501,10 @@ static lede_qit *new_filter(build_ctx *b, const lede_qnode *q)
     }
     f->seg = b->seg;
     f->kind = q->kind;
-    if (q->kind == Q_SOURCE) {
-        f->source = lede_segment_source_ord(b->seg, q->value ? q->value : "");
-        if (!f->source)
+    if (q->kind == Q_KEYWORD) {
+        f->column = q->column;
+        f->value = lede_segment_value_ord(b->seg, q->column, q->value ? q->value : "");
+        if (!f->value)
             return new_empty(b);
     }
     f->lo = q->date_lo;
@@ -656,7 +658,44 @@ static lede_qit *new_bool(build_ctx *b, const lede_qnode *q)
     return &it->it;
 }
 
+/* ------------------------------------------------------------ unscored */
+
+/* A filter clause (lede_query's LEDE_FILTER): its child decides the
+ * matches, and it adds 0 to the score and to every bound, so the
+ * algorithms never count on it. */
+typedef struct unscored_it {
+    lede_qit it;
+    lede_qit *child;
+} unscored_it;
+
+static void unscored_advance(lede_qit *it, uint32_t target)
+{
+    unscored_it *u = (unscored_it *)it;
+    u->child->advance(u->child, target);
+    it->doc = u->child->doc;
+}
+
+static lede_qit *build_scored(build_ctx *b, const lede_qnode *q);
+
 static lede_qit *build(build_ctx *b, const lede_qnode *q)
+{
+    if (!q->no_score || q->kind == Q_KEYWORD || q->kind == Q_DATE || q->kind == Q_ALL)
+        return build_scored(b, q);
+    lede_qit *child = build_scored(b, q);
+    unscored_it *u = child ? lede_arena_zalloc(b->a, sizeof *u) : NULL;
+    if (!u) {
+        if (child)
+            b->rc = LEDE_ENOMEM;
+        return NULL;
+    }
+    u->child = child;
+    u->it.doc = child->doc;
+    u->it.cost = child->cost;
+    set_ops(&u->it, unscored_advance, zero_score, zero_bound, zero_freq);
+    return &u->it;
+}
+
+static lede_qit *build_scored(build_ctx *b, const lede_qnode *q)
 {
     if (b->rc)
         return NULL;
@@ -670,7 +709,7 @@ static lede_qit *build(build_ctx *b, const lede_qnode *q)
         if (!leaf || leaf->nterms == 0)
             return new_empty(b);
         return new_phrase(b, q, leaf);
-    case Q_SOURCE:
+    case Q_KEYWORD:
     case Q_DATE:
     case Q_ALL:
         return new_filter(b, q);

@@ -549,7 +549,7 @@ static int source_filter(qparser *p, uint32_t at, uint32_t vs, uint32_t word_end
     int rc = filter_value(p, "source:", vs, word_end, &s, &e);
     if (rc)
         return rc;
-    lede_qnode *n = new_node(p, Q_SOURCE, LEDE_FIELD_ALL, at);
+    lede_qnode *n = new_node(p, Q_KEYWORD, LEDE_FIELD_ALL, at);
     if (!n || !(n->value = lede_arena_strndup(p->arena, p->q + s, e - s)))
         return oom(p);
     *out = n;
@@ -916,6 +916,37 @@ int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int
     return 0;
 }
 
+/* The builders of include/lede/query.h analyze a leaf's text the way the
+ * parser does, with no syntax around it. */
+static int leaf_from_text(lede_arena *a, lede_analyzer *an, int prefix, uint8_t field,
+                          const char *text, size_t len, lede_qnode **out, lede_err *err)
+{
+    *out = NULL;
+    if (!a || !an || (!text && len > 0))
+        return lede_err_set(err, LEDE_EINVAL, "lede_qparse: missing arena, analyzer or text");
+    if (len > QPARSE_MAX_LEN)
+        return lede_err_set(err, LEDE_ELIMIT, "query text too long: %zu bytes, the limit is %d",
+                            len, QPARSE_MAX_LEN);
+    qparser p = {.arena = a, .an = an, .q = text ? text : "", .len = (uint32_t)len, .err = err};
+    int rc = prefix ? prefix_node(&p, field, 0, 0, (uint32_t)len, out)
+                    : text_node(&p, field, 0, 0, (uint32_t)len, out);
+    if (!rc && !*out && !(*out = new_node(&p, Q_BOOL, field, 0)))
+        return oom(&p);
+    return rc;
+}
+
+int lede_qparse_text(lede_arena *a, lede_analyzer *an, uint8_t field, const char *text,
+                     size_t len, lede_qnode **out, lede_err *err)
+{
+    return leaf_from_text(a, an, 0, field, text, len, out, err);
+}
+
+int lede_qparse_prefix(lede_arena *a, lede_analyzer *an, uint8_t field, const char *word,
+                       size_t len, lede_qnode **out, lede_err *err)
+{
+    return leaf_from_text(a, an, 1, field, word, len, out, err);
+}
+
 /* ------------------------------------------------------------ dump */
 
 static void dump_str(lede_buf *out, const char *s)
@@ -997,7 +1028,7 @@ static void dump_node(const lede_qnode *n, lede_buf *out)
             dump_text(out, num);
         }
         break;
-    case Q_SOURCE:
+    case Q_KEYWORD:
         dump_text(out, "source ");
         dump_str(out, n->value ? n->value : "");
         break;

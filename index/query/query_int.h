@@ -15,7 +15,6 @@
  * parser puts a Q_ALL in must for a query of only negations/filters). The
  * score is the sum of the matching must and should children's scores;
  * filters and Q_ALL score 0. */
-enum { LEDE_FIELD_ALL = 0, LEDE_FIELD_TITLE = 1, LEDE_FIELD_BODY = 2 };
 
 typedef enum lede_qkind {
     Q_TERM,          /* terms[0] in field */
@@ -23,7 +22,7 @@ typedef enum lede_qkind {
     Q_PREFIX,        /* every indexed term starting with terms[0]: the longest common
                         prefix of the folded word and its stem ("president*" ->
                         "presid", since stems, not words, are indexed) */
-    Q_SOURCE,        /* source equals value (ASCII case-insensitive) */
+    Q_KEYWORD,       /* keyword column `column` equals value (ASCII case-insensitive) */
     Q_DATE,          /* date in [date_lo, date_hi] (yyyymmdd, inclusive) */
     Q_ALL,           /* every live document */
     Q_BOOL
@@ -38,7 +37,9 @@ struct lede_qnode {
     char **terms;            /* NUL-terminated analyzed terms */
     uint32_t *term_pos;      /* PHRASE: relative positions, term_pos[0] = 0 */
     uint32_t nterms;
-    char *value;             /* SOURCE: NUL-terminated, as written */
+    char *value;             /* KEYWORD: NUL-terminated, as written */
+    uint8_t column;          /* KEYWORD: lede_column */
+    uint8_t no_score;        /* 1: a filter clause: must match, scores 0 */
     int32_t date_lo, date_hi;
     lede_qnode **must, **should, **must_not;
     uint32_t nmust, nshould, nmust_not;
@@ -50,6 +51,13 @@ struct lede_qnode {
  * error returns LEDE_ESYNTAX with err->at set. */
 int lede_qparse(lede_arena *a, lede_analyzer *an, const char *q, size_t len, int plain,
                 lede_qnode **out, lede_err *err);
+/* One leaf of include/lede/query.h's trees: the analyzed words of text as
+ * a TERM or a PHRASE (an empty BOOL when nothing is indexed), or the PREFIX
+ * node of word as `word*` makes it. */
+int lede_qparse_text(lede_arena *a, lede_analyzer *an, uint8_t field, const char *text,
+                     size_t len, lede_qnode **out, lede_err *err);
+int lede_qparse_prefix(lede_arena *a, lede_analyzer *an, uint8_t field, const char *word,
+                       size_t len, lede_qnode **out, lede_err *err);
 /* Renders the AST as a compact S-expression (for tests and --explain). */
 int lede_qnode_dump(const lede_qnode *n, lede_buf *out);
 
@@ -177,5 +185,129 @@ void lede_topk_push(lede_topk *t, double score, uint64_t docno, uint32_t seg, ui
 void lede_topk_push_entry(lede_topk *t, const lede_topk_entry *e);
 /* Sorts the heap best first (destroys the heap order). */
 void lede_topk_sort(lede_topk *t);
+
+/* ======================================================= tree.c
+ * The nodes of include/lede/query.h's trees, and their translation into the
+ * AST when a search runs (text analyzed with the searched index's analyzer). */
+enum { QB_MATCH, QB_TERM, QB_PHRASE, QB_PREFIX, QB_KEYWORD, QB_DATE, QB_ALL, QB_STRING, QB_BOOL };
+struct lede_query {
+    lede_query_tree *tree;
+    int kind;                 /* QB_* */
+    uint8_t field, column;
+    int flag;                 /* MATCH: all_required; STRING: plain */
+    char *text;               /* NUL-terminated copy */
+    size_t len;
+    int32_t lo, hi;
+    double boost;
+    lede_query **kids;
+    uint8_t *occur;           /* lede_occur per kid */
+    uint32_t nkids, cap;
+};
+/* q as an AST in arena a, boosts multiplied down to the leaves. */
+int lede_query_to_ast(lede_arena *a, lede_analyzer *an, const lede_query *q, lede_qnode **out,
+                      lede_err *err);
+
+/* ======================================================= stats.c
+ * Corpus statistics as a value: what the planner looks up (N, summed
+ * lengths, df per dictionary key, the keys a prefix covers), gathered from
+ * an index, summed over indexes, and read back in place of the index's own. */
+typedef struct lede_stat_term {
+    char *key;                /* dictionary key (title field: "\x01" + term) */
+    size_t len;
+    uint64_t df, df_body;
+} lede_stat_term;
+
+typedef struct lede_stat_prefix {
+    char *key;                /* the prefix as a dictionary key */
+    size_t len;
+    char **keys;              /* every dictionary key it covers, sorted */
+    size_t *lens;
+    uint32_t nkeys;
+} lede_stat_prefix;
+
+struct lede_corpus_stats {
+    uint64_t N, sum_doc, sum_title;
+    lede_stat_term *terms;    /* sorted by key once finished */
+    uint32_t nterms;
+    size_t terms_cap;
+    lede_stat_prefix *prefixes;
+    uint32_t nprefixes;
+    size_t prefixes_cap;
+    int rc;                   /* sticky: LEDE_ENOMEM once a record failed */
+};
+void lede_stats_record_term(lede_corpus_stats *s, const char *key, size_t len, uint64_t df,
+                            uint64_t df_body);
+void lede_stats_record_prefix(lede_corpus_stats *s, const char *key, size_t len,
+                              char *const *keys, const size_t *lens, uint32_t n);
+/* Sorts and folds repeated entries (a query may look a key up twice). */
+int lede_stats_finish(lede_corpus_stats *s);
+const lede_stat_term *lede_stats_find_term(const lede_corpus_stats *s, const char *key, size_t len);
+const lede_stat_prefix *lede_stats_find_prefix(const lede_corpus_stats *s, const char *key,
+                                               size_t len);
+
+/* ======================================================= plan.c
+ * plan: the query (string or tree) as an AST over one snapshot: prefixes
+ * rewritten into the terms they cover, each leaf's statistics (df, IDF,
+ * weight) from the index or from imported statistics, BM25's parameters
+ * and averages, the caller's filters AND-ed in. */
+typedef struct lede_plan {
+    lede_index *ix;
+    lede_arena *a;
+    const lede_corpus_stats *stats_in;  /* score with these (opts.stats) */
+    lede_corpus_stats *stats_out;       /* record what is looked up (gathering) */
+    double N;
+    lede_scoring sc;
+    lede_qnode *q;                      /* the planned query */
+    uint64_t N_explain;                 /* N as explain reports it */
+} lede_plan;
+/* with_keyword_filter = 0: opts.sources is left to the collector. */
+int lede_plan_build(lede_plan *pl, lede_index *ix, lede_arena *a, const lede_search_opts *opts,
+                    lede_corpus_stats *record, int with_keyword_filter, lede_err *err);
+/* The terms highlighting should mark: every leaf outside a negation, in one
+ * block owned by out (freed with free(out->terms)). */
+int lede_plan_hl_terms(const lede_qnode *q, lede_hl_query *out);
+/* The dictionary key of term in field, in a. */
+int lede_plan_key(lede_arena *a, const char *term, size_t n, int field, char **key, size_t *len);
+
+/* ======================================================= collect.c
+ * What an exhaustive run gathers beyond the top-k, per value of a keyword
+ * column (source today): its count and best match (facets) and its own
+ * top-k (groups); with a kept mask, the column filter applied here instead
+ * of in the query, so the facets see every value. */
+typedef struct lede_collector {
+    lede_topk *top;
+    int column;
+    uint32_t nvalues;          /* slot nvalues is "no value" */
+    uint64_t *count;           /* per slot */
+    lede_topk_entry *best;     /* per slot, by score (facets) */
+    lede_topk *groups;         /* per slot (group_hits > 0) */
+    uint32_t group_cap;
+    int by_date;
+    uint8_t *kept;             /* per slot, or NULL */
+    uint64_t nkept;            /* matches that passed it */
+    int rc;
+} lede_collector;
+int lede_collector_init(lede_collector *c, lede_index *ix, const lede_search_opts *opts,
+                        int column, lede_topk *top, int post_filter);
+void lede_collect_match(void *ctx, double score, const lede_snap_seg *ss, uint32_t seg_index,
+                        uint32_t doc);
+void lede_collector_free(lede_collector *c);
+
+/* ======================================================= fetch.c
+ * The stored side of results: hits' stored fields (one record buffer per
+ * search), explanations, facets and groups in their final order. Every
+ * string a result hands out is copied into memory the result owns. */
+typedef struct lede_fetch {
+    lede_index *ix;
+    const lede_search_opts *opts;
+    const lede_plan *plan;
+    lede_arena *a;
+    lede_buf rec;
+} lede_fetch;
+int lede_fetch_hits(lede_fetch *f, const lede_topk_entry *entries, uint32_t n, lede_hit **out,
+                    uint32_t *nout, lede_err *err);
+int lede_fetch_facets(lede_fetch *f, const lede_collector *c, lede_results *res, lede_err *err);
+int lede_fetch_groups(lede_fetch *f, lede_collector *c, uint32_t k, uint32_t offset,
+                      lede_results *res, lede_err *err);
 
 #endif

@@ -20,10 +20,12 @@ void lede_index_free(lede_index *ix)
     for (uint32_t i = 0; i < ix->nsegs; i++) {
         lede_segment_unref(ix->segs[i].seg);
         free(ix->segs[i].deleted);
-        free(ix->segs[i].source_gid);
+        for (int c = 0; c < LEDE_NCOLUMNS; c++)
+            free(ix->segs[i].value_gid[c]);
     }
     free(ix->segs);
-    free(ix->sources);
+    for (int c = 0; c < LEDE_NCOLUMNS; c++)
+        free(ix->columns[c].values);
     for (uint32_t i = 0; i < ix->nanalyzers; i++)
         lede_analyzer_free(ix->analyzers[i].an);
     free(ix->analyzers);
@@ -40,37 +42,41 @@ static int by_name(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* One id per distinct source name over the snapshot, so per-outlet counts
- * and groups can be kept in flat arrays whatever segment a match is in. */
-static int build_source_table(lede_index *ix)
+/* One id per distinct value of each keyword column over the snapshot, so
+ * per-value counts and groups can be kept in flat arrays whatever segment a
+ * match is in. */
+static int build_column_table(lede_index *ix, int column)
 {
+    lede_snap_column *col = &ix->columns[column];
     size_t total = 0;
     for (uint32_t i = 0; i < ix->nsegs; i++)
-        total += ix->segs[i].seg->nsources;
-    ix->sources = calloc(total ? total : 1, sizeof *ix->sources);
-    if (!ix->sources)
+        total += lede_segment_nvalues(ix->segs[i].seg, column);
+    col->values = calloc(total ? total : 1, sizeof *col->values);
+    if (!col->values)
         return LEDE_ENOMEM;
     size_t n = 0;
     for (uint32_t i = 0; i < ix->nsegs; i++)
-        for (uint32_t j = 0; j < ix->segs[i].seg->nsources; j++)
-            ix->sources[n++] = ix->segs[i].seg->sources[j];
-    qsort(ix->sources, n, sizeof *ix->sources, by_name);
+        for (uint32_t j = 0; j < lede_segment_nvalues(ix->segs[i].seg, column); j++)
+            col->values[n++] = lede_segment_value(ix->segs[i].seg, column, j + 1);
+    qsort(col->values, n, sizeof *col->values, by_name);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (m == 0 || strcmp(ix->sources[m - 1], ix->sources[i]) != 0)
-            ix->sources[m++] = ix->sources[i];
-    ix->nsources = (uint32_t)m;
+        if (m == 0 || strcmp(col->values[m - 1], col->values[i]) != 0)
+            col->values[m++] = col->values[i];
+    col->nvalues = (uint32_t)m;
     for (uint32_t i = 0; i < ix->nsegs; i++) {
         const lede_segment *seg = ix->segs[i].seg;
-        uint32_t *gid = malloc((seg->nsources + 1) * sizeof *gid);
+        uint32_t nv = lede_segment_nvalues(seg, column);
+        uint32_t *gid = malloc((nv + 1) * sizeof *gid);
         if (!gid)
             return LEDE_ENOMEM;
-        gid[0] = LEDE_NO_SOURCE;
-        for (uint32_t j = 0; j < seg->nsources; j++) {
-            const char **hit = bsearch(&seg->sources[j], ix->sources, m, sizeof *ix->sources, by_name);
-            gid[j + 1] = (uint32_t)(hit - ix->sources);
+        gid[0] = LEDE_NO_VALUE;
+        for (uint32_t j = 0; j < nv; j++) {
+            const char *v = lede_segment_value(seg, column, j + 1);
+            const char **hit = bsearch(&v, col->values, m, sizeof *col->values, by_name);
+            gid[j + 1] = (uint32_t)(hit - col->values);
         }
-        ix->segs[i].source_gid = gid;
+        ix->segs[i].value_gid[column] = gid;
     }
     return 0;
 }
@@ -126,6 +132,8 @@ int lede_index_open(const char *dir, lede_index **out, lede_err *err)
         sum_title += ss->seg->sum_title_len;
     }
     ix->N_stats = ix->ndocs_total;
+    ix->sum_doc = sum_doc;
+    ix->sum_title = sum_title;
     if (ix->ndocs_total) {
         ix->avgdl = (double)sum_doc / (double)ix->ndocs_total;
         ix->avg_title = (double)sum_title / (double)ix->ndocs_total;
@@ -150,10 +158,11 @@ int lede_index_open(const char *dir, lede_index **out, lede_err *err)
             goto fail;
         ix->an_opts.stopwords_text = ix->stopwords_text ? ix->stopwords_text : "";
     }
-    if ((rc = build_source_table(ix))) {
-        lede_err_set(err, rc, "out of memory");
-        goto fail;
-    }
+    for (int c = 0; c < LEDE_NCOLUMNS; c++)
+        if ((rc = build_column_table(ix, c))) {
+            lede_err_set(err, rc, "out of memory");
+            goto fail;
+        }
     /* Fail now, not on the first query, if the analyzer cannot be built. */
     if (!lede_index_analyzer(ix, err)) {
         rc = err ? err->rc : LEDE_EINVAL;

@@ -159,6 +159,26 @@ static inline uint32_t lede_segment_doc_source(const lede_segment *s, uint32_t d
 {
     return lede_get_u32(s->source_ord + 4 * (size_t)doc);
 }
+/* Keyword columns of a segment (lede_column; source is the only one the
+ * format stores today): the number of distinct values, a value by its
+ * 1-based ordinal, a document's ordinal (0 = none), and the ordinal of a
+ * name (ASCII case-insensitive, 0 if absent). */
+static inline uint32_t lede_segment_nvalues(const lede_segment *s, int column)
+{
+    return column == LEDE_COLUMN_SOURCE ? s->nsources : 0;
+}
+static inline const char *lede_segment_value(const lede_segment *s, int column, uint32_t ord)
+{
+    return column == LEDE_COLUMN_SOURCE && ord >= 1 && ord <= s->nsources ? s->sources[ord - 1] : NULL;
+}
+static inline uint32_t lede_segment_doc_value(const lede_segment *s, int column, uint32_t doc)
+{
+    return column == LEDE_COLUMN_SOURCE ? lede_segment_doc_source(s, doc) : 0;
+}
+static inline uint32_t lede_segment_value_ord(const lede_segment *s, int column, const char *name)
+{
+    return column == LEDE_COLUMN_SOURCE ? lede_segment_source_ord(s, name) : 0;
+}
 /* Verifies every section checksum (done at open too) and the structure of
  * every dictionary page; reports faults through err. */
 int lede_segment_verify(const lede_segment *s, lede_err *err);
@@ -263,9 +283,17 @@ typedef struct lede_snap_seg {
     lede_segment *seg;
     uint8_t *deleted;        /* bitmap or NULL */
     uint64_t base;           /* docno of its first document in the snapshot */
-    uint32_t *source_gid;    /* segment source ordinal -> snapshot source id; [0] = none */
+    /* per keyword column: segment value ordinal -> snapshot value id; [0] = none */
+    uint32_t *value_gid[LEDE_NCOLUMNS];
 } lede_snap_seg;
-#define LEDE_NO_SOURCE UINT32_MAX
+#define LEDE_NO_VALUE UINT32_MAX
+
+/* A keyword column over the snapshot: its distinct values, sorted (exact
+ * bytes), borrowed from the segments' maps for the life of the index. */
+typedef struct lede_snap_column {
+    uint32_t nvalues;
+    const char **values;
+} lede_snap_column;
 
 typedef struct lede_index_analyzer_slot {
     pthread_t thread;
@@ -288,9 +316,14 @@ struct lede_index {
     lede_analyzer_opts an_opts;
     char *stopwords_path;
     char *stopwords_text;    /* the stop list as read at open (an_opts points at it) */
-    uint32_t nsources;       /* distinct source names over the snapshot (exact bytes) */
-    const char **sources;    /* sorted; borrowed from the segments */
+    uint64_t sum_doc, sum_title; /* field lengths summed over every document counted in N_stats */
+    lede_snap_column columns[LEDE_NCOLUMNS];
 };
+/* The snapshot-wide value id of doc's value in column, LEDE_NO_VALUE if it has none. */
+static inline uint32_t lede_snap_value(const lede_snap_seg *ss, int column, uint32_t doc)
+{
+    return ss->value_gid[column][lede_segment_doc_value(ss->seg, column, doc)];
+}
 static inline int lede_is_deleted(const lede_snap_seg *s, uint32_t doc)
 {
     return s->deleted && (s->deleted[doc >> 3] >> (doc & 7) & 1);

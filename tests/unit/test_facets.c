@@ -272,11 +272,11 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
                     uint32_t outlets = 0;
                     for (int s = 0; s < NSOURCES; s++)
                         outlets += count[s] > 0;
-                    CHECK_EQ_INT(r->nsources, outlets);
+                    CHECK_EQ_INT(r->nfacets, outlets);
                     double prev = 1e300;
-                    for (uint32_t i = 0; i < r->nsources; i++) {
-                        const lede_source_facet *f = &r->sources[i];
-                        int s = atoi(f->source + 7);
+                    for (uint32_t i = 0; i < r->nfacets; i++) {
+                        const lede_facet *f = &r->facets[i];
+                        int s = atoi(f->value + 7);
                         CHECK_EQ_INT(f->count, count[s]);
                         CHECK(best[s] >= 0 && hit_is(&f->best, &pan[best[s]]));
                         CHECK(f->best.score <= prev);
@@ -333,7 +333,7 @@ static void check_query(lede_index *ix, const char *q, char *const *pool)
             for (uint32_t g = 0; g < r->ngroups && g < want; g++) {
                 const lede_group *gr = &r->groups[g];
                 const char *name = seen[first + g];
-                CHECK_EQ_STR(gr->source ? gr->source : "", name);
+                CHECK_EQ_STR(gr->value ? gr->value : "", name);
                 uint32_t j = 0, total = 0;
                 int same = 1;
                 for (uint32_t i = 0; i < m; i++) {
@@ -448,7 +448,7 @@ static void check_errors_and_budget(lede_index *ix)
     CHECK_EQ_INT(lede_search(ix, &o, &r, &err), 0);
     if (r) {
         CHECK_EQ_INT(r->nhits, 0);
-        CHECK_EQ_INT(r->nsources, 0);
+        CHECK_EQ_INT(r->nfacets, 0);
         lede_results_free(r);
     }
 }
