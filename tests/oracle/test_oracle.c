@@ -12,6 +12,16 @@
  *             $LEDE_SHARED or else ../../shared (relative to tests/, the
  *             test's working directory). Without them the part prints
  *             "SKIP: ..." and exits 77, meson's skip code.
+ *   random    random nested queries over the seeds' words (and 3,000
+ *             allsides articles when present);
+ *   shards    the corpus split into two indexes (alternate documents) and
+ *             also built whole: each query's statistics are gathered from
+ *             both halves and summed, and every half scores with them; every
+ *             match's score must equal, bit for bit, its score in the whole
+ *             index, the matches together must be the whole index's, and
+ *             the halves' pruned top-10 lists merged by score must give the
+ *             whole index's top-10 scores (seeds and their queries, and
+ *             3,000 allsides articles with the benchmark queries).
  * Every query runs with k = 10; a subset also with k = 1, k = 100 and
  * offset = 5; union queries also in plain mode. */
 #include <ftw.h>
@@ -520,14 +530,270 @@ static int run_random(const char *root)
     return 0;
 }
 
+/* ------------------------------------------------------------ shards */
+
+typedef struct shard_feed {
+    lede_writer *w[3];     /* half 0, half 1, whole */
+    uint64_t n, limit;
+    lede_err err;
+} shard_feed;
+
+static int shard_doc(void *ctx, const lede_doc *doc)
+{
+    shard_feed *f = ctx;
+    if (lede_writer_add(f->w[f->n % 2], doc, &f->err) || lede_writer_add(f->w[2], doc, &f->err))
+        return -1;
+    f->n++;
+    return f->limit && f->n >= f->limit ? 1 : 0;
+}
+
+static int build_shards(const char *root, const char *path, uint64_t limit, lede_index **ix)
+{
+    shard_feed f = {0};
+    f.limit = limit;
+    char dir[3][700];
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(dir[i], sizeof dir[i], "%s/shard-%d", root, i);
+        if (!rc)
+            rc = lede_writer_open(dir[i], NULL, 1, &f.w[i], &f.err);
+    }
+    lede_err err = {0};
+    if (!rc) {
+        rc = lede_ingest_paths(&path, 1, NULL, shard_doc, &f, NULL, &err);
+        if (rc == 1)
+            rc = 0;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!rc && f.w[i])
+            rc = lede_writer_commit(f.w[i], &f.err);
+        lede_writer_free(f.w[i]);
+    }
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = lede_index_open(dir[i], &ix[i], &err);
+    if (rc)
+        fprintf(stderr, "shards of %s: %s %s\n", path, err.msg, f.err.msg);
+    CHECK_MSG(rc == 0, path);
+    return rc;
+}
+
+typedef struct scored {
+    char id[128];
+    double score;
+} scored;
+
+static int by_id(const void *x, const void *y)
+{
+    return strcmp(((const scored *)x)->id, ((const scored *)y)->id);
+}
+
+static int by_score_desc(const void *x, const void *y)
+{
+    double a = ((const scored *)x)->score, b = ((const scored *)y)->score;
+    return a > b ? -1 : a < b;
+}
+
+/* Every match of q in ix (with stats, if given), sorted by id; n = -1 on
+ * an error (its rc in *rc). */
+static scored *all_matches(lede_index *ix, const char *q, const lede_corpus_stats *stats,
+                           int exhaustive, uint32_t k, long *n, int *rc)
+{
+    lede_search_opts o = {0};
+    o.query = q;
+    o.k = k;
+    o.exhaustive = exhaustive;
+    o.ids_only = 1;
+    o.stats = stats;
+    lede_results *res = NULL;
+    lede_err err = {0};
+    *rc = lede_search(ix, &o, &res, &err);
+    *n = -1;
+    if (*rc)
+        return NULL;
+    scored *out = calloc(res->nhits ? res->nhits : 1, sizeof *out);
+    for (uint32_t i = 0; i < res->nhits; i++) {
+        snprintf(out[i].id, sizeof out[i].id, "%.*s", (int)res->hits[i].doc.id.len,
+                 res->hits[i].doc.id.ptr);
+        out[i].score = res->hits[i].score;
+    }
+    *n = res->nhits;
+    lede_results_free(res);
+    return out;
+}
+
+static void shard_query(lede_index **ix, const char *q, uint32_t ndocs, tally *t)
+{
+    char what[600];
+    snprintf(what, sizeof what, "shards '%.400s'", q);
+    long nw;
+    int rcw;
+    scored *whole = all_matches(ix[2], q, NULL, 1, ndocs, &nw, &rcw);
+    lede_search_opts o = {0};
+    o.query = q;
+    lede_corpus_stats *st[2] = {NULL, NULL};
+    lede_err err = {0};
+    int rc0 = lede_corpus_stats_gather(ix[0], &o, &st[0], &err);
+    int rc1 = lede_corpus_stats_gather(ix[1], &o, &st[1], &err);
+    t->queries++;
+    if (rcw) {
+        /* A query the whole index refuses is refused by each half alike. */
+        CHECK_MSG(rc0 == rcw && rc1 == rcw, what);
+        t->syntax++;
+        lede_corpus_stats_free(st[0]);
+        lede_corpus_stats_free(st[1]);
+        return;
+    }
+    CHECK_MSG(rc0 == 0 && rc1 == 0, what);
+    if (rc0 || rc1 || lede_corpus_stats_merge(st[0], st[1], &err)) {
+        CHECK_MSG(0, err.msg);
+        free(whole);
+        lede_corpus_stats_free(st[0]);
+        lede_corpus_stats_free(st[1]);
+        return;
+    }
+    CHECK_MSG(lede_corpus_stats_docs(st[0]) == ndocs, what);
+    /* Every match: the union of the halves' is the whole's, score for score. */
+    long n0, n1;
+    int r0, r1;
+    scored *h0 = all_matches(ix[0], q, st[0], 1, ndocs, &n0, &r0);
+    scored *h1 = all_matches(ix[1], q, st[0], 1, ndocs, &n1, &r1);
+    CHECK_MSG(r0 == 0 && r1 == 0, what);
+    if (h0 && h1 && whole) {
+        scored *u = calloc((size_t)(n0 + n1 + 1), sizeof *u);
+        memcpy(u, h0, (size_t)n0 * sizeof *u);
+        memcpy(u + n0, h1, (size_t)n1 * sizeof *u);
+        qsort(u, (size_t)(n0 + n1), sizeof *u, by_id);
+        qsort(whole, (size_t)nw, sizeof *whole, by_id);
+        CHECK_MSG(n0 + n1 == nw, what);
+        long bad = 0;
+        for (long i = 0; i < nw && i < n0 + n1; i++)
+            bad += strcmp(u[i].id, whole[i].id) != 0 || u[i].score != whole[i].score;
+        CHECK_MSG(bad == 0, what);
+        t->hits += (uint64_t)nw;
+        free(u);
+    }
+    free(h0);
+    free(h1);
+    /* The two-phase query of a cluster: each half's pruned top-10 with the
+     * global statistics, merged by score, is the whole index's top-10. */
+    long p0, p1, pw;
+    scored *t0 = all_matches(ix[0], q, st[0], 0, 10, &p0, &r0);
+    scored *t1 = all_matches(ix[1], q, st[0], 0, 10, &p1, &r1);
+    scored *tw = all_matches(ix[2], q, NULL, 0, 10, &pw, &rcw);
+    if (t0 && t1 && tw) {
+        scored *u = calloc((size_t)(p0 + p1 + 1), sizeof *u);
+        memcpy(u, t0, (size_t)p0 * sizeof *u);
+        memcpy(u + p0, t1, (size_t)p1 * sizeof *u);
+        qsort(u, (size_t)(p0 + p1), sizeof *u, by_score_desc);
+        long m = p0 + p1 < 10 ? p0 + p1 : 10;
+        CHECK_MSG(m == pw, what);
+        for (long i = 0; i < m && i < pw; i++)
+            CHECK_MSG(u[i].score == tw[i].score, what);
+        free(u);
+        t->compared++;
+    }
+    free(t0);
+    free(t1);
+    free(tw);
+    free(whole);
+    lede_corpus_stats_free(st[0]);
+    lede_corpus_stats_free(st[1]);
+}
+
+/* Without the imported statistics a half scores differently: the test can
+ * fail. And statistics gathered for another query are refused. */
+static void shard_checks(lede_index **ix, const char *q, const char *other)
+{
+    long n0, nw;
+    int r0, rw;
+    scored *local = all_matches(ix[0], q, NULL, 1, 1000, &n0, &r0);
+    scored *whole = all_matches(ix[2], q, NULL, 1, 1000, &nw, &rw);
+    int differs = 0;
+    for (long i = 0; local && whole && i < n0; i++)
+        for (long j = 0; j < nw; j++)
+            if (strcmp(local[i].id, whole[j].id) == 0 && local[i].score != whole[j].score)
+                differs = 1;
+    CHECK_MSG(differs, q);
+    free(local);
+    free(whole);
+    lede_search_opts o = {0};
+    o.query = other;
+    lede_corpus_stats *st = NULL;
+    lede_err err = {0};
+    CHECK(lede_corpus_stats_gather(ix[0], &o, &st, &err) == 0);
+    o.query = q;
+    o.stats = st;
+    lede_results *res = NULL;
+    lede_err_clear(&err);
+    CHECK_EQ_INT(lede_search(ix[0], &o, &res, &err), LEDE_EINVAL);
+    CHECK(strstr(err.msg, "corpus statistics hold no entry") != NULL);
+    lede_results_free(res);
+    lede_corpus_stats_free(st);
+}
+
+static int run_shards(const char *root)
+{
+    lede_index *ix[3] = {NULL, NULL, NULL};
+    char sub[700];
+    snprintf(sub, sizeof sub, "%s/shards-seeds", root);
+    mkdir(sub, 0700);
+    tally t = {0};
+    if (build_shards(sub, "data/seeds.jsonl", 0, ix) == 0) {
+        lede_index_stats s;
+        lede_err err = {0};
+        lede_index_stats_get(ix[2], &s, &err);
+        for (size_t i = 0; i < sizeof seed_queries / sizeof seed_queries[0]; i++)
+            shard_query(ix, seed_queries[i], (uint32_t)s.documents, &t);
+        shard_checks(ix, "macron social media", "theresa");
+    }
+    for (int i = 0; i < 3; i++)
+        lede_index_free(ix[i]);
+    printf("shards (seeds): %llu queries (%llu refused alike, %llu matches compared)\n",
+           (unsigned long long)t.queries, (unsigned long long)t.syntax,
+           (unsigned long long)t.hits);
+    CHECK(t.hits > 100);
+    const char *shared = getenv("LEDE_SHARED");
+    if (!shared || !*shared)
+        shared = "../../shared";
+    char corpus[1024], qpath[1024];
+    snprintf(corpus, sizeof corpus, "%s/corpora/allsides-news/corpus.jsonl.zst", shared);
+    snprintf(qpath, sizeof qpath, "%s/queries/search-benchmark-game.jsonl", shared);
+    if (access(corpus, R_OK) != 0 || access(qpath, R_OK) != 0) {
+        printf("SKIP: %s not found: shards on news articles not run\n", corpus);
+        return 0;
+    }
+    snprintf(sub, sizeof sub, "%s/shards-allsides", root);
+    mkdir(sub, 0700);
+    memset(ix, 0, sizeof ix);
+    if (build_shards(sub, corpus, 3000, ix) == 0) {
+        FILE *qf = fopen(qpath, "r");
+        char line[8192], query[4096], kind[64];
+        tally u = {0};
+        while (qf && fgets(line, sizeof line, qf) && u.queries < 400) {
+            if (parse_query_line(line, query, sizeof query, kind, sizeof kind) == 0 &&
+                wanted_kind(kind))
+                shard_query(ix, query, 3000, &u);
+        }
+        if (qf)
+            fclose(qf);
+        printf("shards (3,000 allsides articles): %llu queries (%llu matches compared)\n",
+               (unsigned long long)u.queries, (unsigned long long)u.hits);
+        CHECK(u.queries >= 400 && u.hits > 10000);
+    }
+    for (int i = 0; i < 3; i++)
+        lede_index_free(ix[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *part = argc > 1 ? argv[1] : "all";
     int do_seeds = strcmp(part, "all") == 0 || strcmp(part, "seeds") == 0;
     int do_allsides = strcmp(part, "all") == 0 || strcmp(part, "allsides") == 0;
     int do_random = strcmp(part, "all") == 0 || strcmp(part, "random") == 0;
-    if (!do_seeds && !do_allsides && !do_random) {
-        fprintf(stderr, "usage: test_oracle [seeds|allsides|random]\n");
+    int do_shards = strcmp(part, "all") == 0 || strcmp(part, "shards") == 0;
+    if (!do_seeds && !do_allsides && !do_random && !do_shards) {
+        fprintf(stderr, "usage: test_oracle [seeds|allsides|random|shards]\n");
         return 2;
     }
     char *root = test_tmpdir("oracle");
@@ -538,11 +804,13 @@ int main(int argc, char **argv)
         run_seeds(root);
     if (do_allsides)
         skip = run_allsides(root) == SKIP_CODE;
+    if (do_shards)
+        run_shards(root);
     test_rmtree(root);
     free(root);
     int rc = tap_done();
     /* Skip only if nothing that ran failed and nothing else was asked. */
-    if (rc == 0 && skip && !do_seeds && !do_random)
+    if (rc == 0 && skip && !do_seeds && !do_random && !do_shards)
         return SKIP_CODE;
     return rc;
 }
