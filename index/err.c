@@ -1,4 +1,5 @@
-/* err.c: the lede_err struct and the names and texts of lede_rc codes. The
+/* err.c: the lede_err struct and the names, texts, HTTP statuses and error
+ * codes of lede_rc codes (all read from LEDE_RC_LIST in lede.h). The
  * first error recorded in a lede_err wins, so a chain of calls reports its
  * root cause rather than a later symptom. */
 #include <stdarg.h>
@@ -47,7 +48,7 @@ int lede_err_set_at(lede_err *err, int rc, long at, const char *fmt, ...)
 const char *lede_rc_name(int rc)
 {
     switch (rc) {
-#define LEDE_RC_NAME(name, value, text) case value: return #name;
+#define LEDE_RC_NAME(name, value, text, status, code) case value: return #name;
         LEDE_RC_LIST(LEDE_RC_NAME)
 #undef LEDE_RC_NAME
     }
@@ -57,9 +58,29 @@ const char *lede_rc_name(int rc)
 const char *lede_rc_text(int rc)
 {
     switch (rc) {
-#define LEDE_RC_TEXT(name, value, text) case value: return text;
+#define LEDE_RC_TEXT(name, value, text, status, code) case value: return text;
         LEDE_RC_LIST(LEDE_RC_TEXT)
 #undef LEDE_RC_TEXT
     }
     return "unknown error";
+}
+
+int lede_rc_http_status(int rc)
+{
+    switch (rc) {
+#define LEDE_RC_STATUS(name, value, text, status, code) case value: return status;
+        LEDE_RC_LIST(LEDE_RC_STATUS)
+#undef LEDE_RC_STATUS
+    }
+    return 500;
+}
+
+const char *lede_rc_error_code(int rc)
+{
+    switch (rc) {
+#define LEDE_RC_CODE(name, value, text, status, code) case value: return code;
+        LEDE_RC_LIST(LEDE_RC_CODE)
+#undef LEDE_RC_CODE
+    }
+    return "internal";
 }
