@@ -37,7 +37,11 @@ Directives:
                                  (select all of them when giving CASE names)
                         web      web.public_url and web.site_name set
                         noweb    web.web_enabled = 0 (the API only)
+                        longq    search.max_query_bytes = 8192 (past the
+                                 query parser's own limit)
     body-size: N      the body is repeated (or cut) to exactly N bytes
+    target-size: N    the target's last byte is repeated to make it N bytes
+    header-size: N    an X-Padding header is added, its value N bytes of "p"
 
 A .json file is the reply, indented by 2 spaces (a short list of scalars
 stays on one line), with the server's key order:
@@ -91,6 +95,7 @@ SERVERS = {
     "web": ["-o", "web.public_url=https://news.example.org/search/",
             "-o", "web.site_name=Newsroom & Co"],
     "noweb": ["-o", "web.web_enabled=0"],
+    "longq": ["-o", "search.max_query_bytes=8192"],
 }
 
 
@@ -169,6 +174,9 @@ class Case:
         if not method or not target:
             raise ValueError("%s: the first line must be METHOD TARGET" % name)
         self.method = method.decode("ascii")
+        if "target-size" in self.directives:
+            n = int(self.directives["target-size"])
+            target = target + target[-1:] * (n - len(target))
         self.target = target
         while i < len(lines) and lines[i].rstrip(b"\r"):
             k, sep, v = lines[i].rstrip(b"\r").partition(b":")
@@ -176,6 +184,8 @@ class Case:
                 raise ValueError("%s: bad header line %r" % (name, lines[i]))
             self.headers.append((k.strip().decode("latin-1"), v.strip().decode("latin-1")))
             i += 1
+        if "header-size" in self.directives:
+            self.headers.append(("X-Padding", "p" * int(self.directives["header-size"])))
         body = b"\n".join(lines[i + 1:])
         if body.endswith(b"\n"):
             body = body[:-1]
