@@ -11,7 +11,7 @@ the public API; /opensearch.xml is well-formed OpenSearch 1.1 whose URLs
 (from the Host header, or web.public_url) work when followed, including the
 suggestions URL answering in the OpenSearch suggestions format; and
 web.web_enabled = 0. The browser itself is tested by tests/e2e/.
-Reuses test_server.py's harness; standard library only; prints TAP.
+Uses tests/lib/ledetest.py; standard library only; prints TAP.
 """
 import html.parser
 import json
@@ -21,9 +21,9 @@ import sys
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_server as ts  # noqa: E402  (the shared harness)
-from test_server import Server, check  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import ledetest as lt  # noqa: E402  (the shared runner and server harness)
+from ledetest import Server, check  # noqa: E402
 
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -103,7 +103,7 @@ def page_and_assets(server):
 # ------------------------------------------------------------------ tests
 
 def test_page_headers_and_csp():
-    s = Server(index=ts.seeds_index())
+    s = Server(index=lt.seeds_index())
     try:
         for target in ("/", "/?q=macron+fines&source=ITV+News&sort=date&page=2&from=2017-01-01"):
             status, h, body = get(s, target)
@@ -127,7 +127,7 @@ def test_page_headers_and_csp():
 
 
 def test_page_obeys_its_policy():
-    s = Server(index=ts.seeds_index())
+    s = Server(index=lt.seeds_index())
     try:
         body, p, assets = page_and_assets(s)
         check(p.html_attrs is not None and p.html_attrs.get("lang"), "<html> has no lang")
@@ -169,7 +169,7 @@ def test_page_obeys_its_policy():
                   (path, h.get("content-security-policy")))
         check(total < BUDGET, "the page and its files are %d bytes, over %d" % (total, BUDGET))
         # The whole of server/web/ counts, cited or not.
-        web = os.path.join(ts.ROOT, "server", "web")
+        web = os.path.join(lt.ROOT, "server", "web")
         size = sum(os.path.getsize(os.path.join(web, f)) for f in os.listdir(web))
         check(size < BUDGET, "server/web/ is %d bytes, over %d" % (size, BUDGET))
         # The page calls the public API only.
@@ -183,7 +183,7 @@ def test_page_obeys_its_policy():
 
 
 def test_caching_and_revalidation():
-    s = Server(index=ts.seeds_index())
+    s = Server(index=lt.seeds_index())
     try:
         _, _, assets = page_and_assets(s)
         targets = ["/"] + [ref for ref, _, _ in assets.values()]
@@ -245,7 +245,7 @@ def follow(server, url, terms):
 
 
 def test_opensearch_description():
-    s = Server(index=ts.seeds_index())
+    s = Server(index=lt.seeds_index())
     try:
         for host, base in (("127.0.0.1:%d" % s.port, "http://127.0.0.1:%d" % s.port),
                            ("search.newsroom.example:8443", "http://search.newsroom.example:8443"),
@@ -295,7 +295,7 @@ def test_opensearch_description():
         s.stop()
     # Behind a proxy: web.public_url names the address users reach.
     s = Server("-o", "web.public_url=https://news.example.org/lede/", "-o",
-               "web.site_name=Desk <& \"Co\">", index=ts.seeds_index())
+               "web.site_name=Desk <& \"Co\">", index=lt.seeds_index())
     try:
         root, urls, short, _ = parse_opensearch(get(s, "/opensearch.xml")[2])
         check(short == 'Desk <& "Co">', "ShortName not escaped and read back: %r" % short)
@@ -306,7 +306,7 @@ def test_opensearch_description():
 
 
 def test_web_settings():
-    s = Server("-o", "web.web_enabled=0", index=ts.seeds_index())
+    s = Server("-o", "web.web_enabled=0", index=lt.seeds_index())
     try:
         for target in ("/", "/?q=x", "/static/app.js", "/opensearch.xml"):
             status, _, body = get(s, target)
@@ -323,7 +323,7 @@ def test_web_settings():
                            ("web.site_name=", "site_name"),
                            ("web.site_name=a name far longer than sixteen", "site_name"),
                            ("web.web_enabled=2", "web_enabled")):
-        rc, out, err = ts.run("--index", ts.seeds_index(), "-o", setting)
+        rc, out, err = lt.run_server("--index", lt.seeds_index(), "-o", setting)
         check(rc == 2 and words in err, "-o %s: exit %d, %r" % (setting, rc, err[-300:]))
 
 
@@ -332,13 +332,9 @@ def main():
         print("usage: test_web.py PATH/TO/lede-index PATH/TO/lede-server [TEST...]",
               file=sys.stderr)
         return 2
-    ts.LEDE_INDEX = os.path.abspath(sys.argv[1])
-    ts.LEDE_SERVER = os.path.abspath(sys.argv[2])
-    only = sys.argv[3:]
-    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
-    if only:
-        tests = [t for t in tests if t[0] in only or t[0][5:] in only]
-    return ts.run_tests(tests)
+    lt.LEDE_INDEX = os.path.abspath(sys.argv[1])
+    lt.LEDE_SERVER = os.path.abspath(sys.argv[2])
+    return lt.run_tests(lt.tests_in(globals(), sys.argv[3:]), prefix="lede-web-", timing=True)
 
 
 if __name__ == "__main__":
