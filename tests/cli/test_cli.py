@@ -9,7 +9,8 @@ in order, one error line on stderr starting "lede-index: ", exit codes 0 ok /
 1 runtime error / 2 usage error, nothing published by a failed build, clean
 errors on corrupt or non-index directories. Search outputs for a few queries
 are compared byte for byte with tests/cli/golden/ (LEDE_UPDATE_GOLDEN=1
-rewrites them). Standard library only; prints TAP and exits 1 on a failure.
+rewrites them). Uses tests/lib/ledetest.py; standard library only; prints
+TAP and exits 1 on a failure.
 """
 import json
 import os

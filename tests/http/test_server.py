@@ -11,9 +11,12 @@ top hits lede-index gives, while the index grows (lede-index add + SIGHUP:
 the new documents are found, generation 2, no request fails) and while a
 reload fails (MANIFEST moved away: the old snapshot keeps serving, the
 error is logged and counted in /metrics); then SIGTERM with requests in
-flight: they complete, the process exits 0, the port is closed. Every
-server's stderr is checked for sanitizer reports. Standard library only;
-prints TAP and exits 1 on a failure.
+flight: they complete, the process exits 0, the port is closed; targets and
+headers over lede's limits (JSON 414 and 431, logged and counted), the
+largest request the settings allow, and requests libmicrohttpd gives up on.
+Every server's stderr is checked for sanitizer reports. Uses
+tests/lib/ledetest.py; standard library only; prints TAP and exits 1 on a
+failure.
 """
 import configparser
 import json
