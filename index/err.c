@@ -65,22 +65,32 @@ const char *lede_rc_text(int rc)
     return "unknown error";
 }
 
+/* How an HTTP server reports each code, one row per code of the list. */
+static const struct rc_http {
+    int rc, status;
+    const char *code;
+} RC_HTTP[] = {
+#define LEDE_RC_HTTP(name, value, text, status, code) {value, status, code},
+    LEDE_RC_LIST(LEDE_RC_HTTP)
+#undef LEDE_RC_HTTP
+};
+
+static const struct rc_http *rc_http_row(int rc)
+{
+    for (size_t i = 0; i < sizeof RC_HTTP / sizeof RC_HTTP[0]; i++)
+        if (RC_HTTP[i].rc == rc)
+            return &RC_HTTP[i];
+    return NULL;
+}
+
 int lede_rc_http_status(int rc)
 {
-    switch (rc) {
-#define LEDE_RC_STATUS(name, value, text, status, code) case value: return status;
-        LEDE_RC_LIST(LEDE_RC_STATUS)
-#undef LEDE_RC_STATUS
-    }
-    return 500;
+    const struct rc_http *r = rc_http_row(rc);
+    return r ? r->status : 500;
 }
 
 const char *lede_rc_error_code(int rc)
 {
-    switch (rc) {
-#define LEDE_RC_CODE(name, value, text, status, code) case value: return code;
-        LEDE_RC_LIST(LEDE_RC_CODE)
-#undef LEDE_RC_CODE
-    }
-    return "internal";
+    const struct rc_http *r = rc_http_row(rc);
+    return r ? r->code : "internal";
 }
