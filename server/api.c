@@ -75,11 +75,6 @@ static void too_long(reply *rp, const char *name, size_t len, unsigned limit)
                 "parameter \"%s\" is too long: %zu bytes, the limit is %u", name, len, limit);
 }
 
-static void internal_error(reply *rp, const lede_err *err)
-{
-    reply_error(rp, 500, "internal", NULL, "%s", err->msg[0] ? err->msg : lede_rc_text(err->rc));
-}
-
 /* ------------------------------------------------------------ /doc/{id} */
 
 static void api_doc(app *a, const request *rq, reply *rp, const char *id, size_t id_len)
@@ -99,10 +94,9 @@ static void api_doc(app *a, const request *rq, reply *rp, const char *id, size_t
     if (rc == LEDE_ENOTFOUND) {
         json_t *d = json_object();
         json_object_set_new(d, "id", json_text(id, id_len));
-        reply_error(rp, 404, "not_found", d, "no document with id \"%.*s\"",
-                    (int)(id_len > 200 ? 200 : id_len), id);
+        reply_lede_error(rp, rc, &err, d);
     } else if (rc) {
-        internal_error(rp, &err);
+        reply_lede_error(rp, rc, &err, NULL);
     } else {
         json_t *o = json_object();
         json_object_set_new(o, "id", json_text(doc.id.ptr, doc.id.len));
@@ -157,7 +151,7 @@ static void api_analyze(app *a, const request *rq, reply *rp)
     lede_err err = {0};
     lede_analyzer *an = lede_index_analyzer(s->ix, &err);
     if (!an) {
-        internal_error(rp, &err);
+        reply_lede_error(rp, err.rc, &err, NULL);
         snapshot_release(s);
         return;
     }
@@ -166,7 +160,7 @@ static void api_analyze(app *a, const request *rq, reply *rp)
     snapshot_release(s);
     if (rc < 0) {
         json_decref(c.tokens);
-        reply_error(rp, 500, "internal", NULL, "%s", lede_rc_text(rc));
+        reply_lede_error(rp, rc, NULL, NULL);
         return;
     }
     json_t *o = json_object();
@@ -232,7 +226,7 @@ static void api_suggest(app *a, const request *rq, reply *rp)
     if (!rc && !sg)
         rc = (sg = calloc(1, sizeof *sg)) ? 0 : lede_err_set(&err, LEDE_ENOMEM, "out of memory");
     if (rc) {
-        internal_error(rp, &err);
+        reply_lede_error(rp, rc, &err, NULL);
         return;
     }
     json_t *list = json_array();
@@ -338,7 +332,7 @@ static void api_metrics(app *a, const request *rq, reply *rp)
                                 __atomic_load_n(&a->in_flight, __ATOMIC_RELAXED), &len);
     snapshot_release(s);
     if (!text) {
-        reply_error(rp, 500, "internal", NULL, "out of memory");
+        reply_lede_error(rp, LEDE_ENOMEM, NULL, NULL);
         return;
     }
     reply_clear(rp);

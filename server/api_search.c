@@ -182,15 +182,6 @@ static void sources_json(jw *w, render *r, const lede_results *res, const search
     jw_end_arr(w);
 }
 
-static void syntax_error(reply *rp, const search_params *p, const lede_err *err)
-{
-    json_t *d = json_object();
-    json_object_set_new(d, "parameter", json_string("q"));
-    json_object_set_new(d, "position", json_integer(err->at));
-    json_object_set_new(d, "query", json_text(p->q, strlen(p->q)));
-    reply_error(rp, 400, "query_syntax", d, "%s", err->msg);
-}
-
 void api_search(app *a, request *rq, reply *rp)
 {
     if (strcmp(rq->method, "POST") == 0) {
@@ -244,12 +235,16 @@ void api_search(app *a, request *rq, reply *rp)
     lede_results *res = NULL;
     lede_err err = {0};
     int rc = lede_search(s->ix, &o, &res, &err);
-    if (rc == LEDE_ESYNTAX) {
-        syntax_error(rp, &p, &err);
-    } else if (rc == LEDE_ELIMIT || rc == LEDE_EINVAL) {
-        reply_error(rp, 400, "limit_exceeded", NULL, "%s", err.msg);
-    } else if (rc) {
-        reply_error(rp, 500, "internal", NULL, "%s", err.msg[0] ? err.msg : lede_rc_text(rc));
+    if (rc) {
+        /* A syntax error names the query and the byte in it. */
+        json_t *d = NULL;
+        if (rc == LEDE_ESYNTAX) {
+            d = json_object();
+            json_object_set_new(d, "parameter", json_string("q"));
+            json_object_set_new(d, "position", json_integer(err.at));
+            json_object_set_new(d, "query", json_text(p.q, strlen(p.q)));
+        }
+        reply_lede_error(rp, rc, &err, d);
     } else {
         render r = {0};
         r.an = lede_index_analyzer(s->ix, &r.err);
@@ -320,9 +315,12 @@ void api_search(app *a, request *rq, reply *rp)
         char *body = jw_finish(&w, &len);
         if (r.failed) {
             free(body);
-            reply_error(rp, 500, "internal", NULL, "cannot make snippets: %s", r.err.msg);
+            lede_err e;
+            lede_err_clear(&e);
+            lede_err_set(&e, r.err.rc, "cannot make snippets: %s", r.err.msg);
+            reply_lede_error(rp, r.err.rc, &e, NULL);
         } else if (!body) {
-            reply_error(rp, 500, "internal", NULL, "out of memory");
+            reply_lede_error(rp, LEDE_ENOMEM, NULL, NULL);
         } else {
             reply_clear(rp);
             rp->status = 200;

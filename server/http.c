@@ -1,9 +1,15 @@
 /* http.c: the libmicrohttpd glue (http.h). The raw request target is taken
  * from the URI-log callback and parsed by request.c, so '+', escapes and
- * NUL bytes are handled one way everywhere (and fuzzed). A body is
- * collected up to the configured limit; past it the request is answered
- * 413 without keeping the rest. Every reply gets its access-log line and
- * its metrics sample when it is queued. */
+ * NUL bytes are handled one way everywhere (and fuzzed). lede, not
+ * libmicrohttpd, enforces the limits on what precedes the body: a target
+ * over max_target() is answered 414 and headers over HTTP_MAX_HEADER_BYTES
+ * 431, in JSON; the connection's memory holds both at their limits with
+ * POOL_SPARE to spare (beyond that libmicrohttpd answers with its own page).
+ * A body is collected up to the configured limit; past it the request is
+ * answered 413 without keeping the rest. Every reply gets its access-log
+ * line and its metrics sample when it is queued; a request's state is freed
+ * in the completion callback, which libmicrohttpd calls on every path once
+ * on_uri has run, aborts included. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -28,8 +34,18 @@ struct http_server {
     unsigned port;
 };
 
+/* The request headers lede accepts, counted as sent ("Name: value\r\n"):
+ * browsers and proxies stay far below (cookies are not used by lede). */
+#define HTTP_MAX_HEADER_BYTES (32 * 1024)
+/* Connection memory beyond the target and header limits: the reply's
+ * headers, and the margin within which an oversized request still reaches
+ * lede's JSON 414/431. Every open connection holds its whole pool
+ * (libmicrohttpd 0.9.75 touches it all), so the margin stays small. */
+#define POOL_SPARE (64 * 1024)
+
 typedef struct conn_state {
     char *target;
+    size_t target_len;
     double started_us;
     int seen;
     char *body;
@@ -45,6 +61,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     if (!st)
         return NULL;
     st->target = strdup(uri ? uri : "/");
+    if (!st->target) {
+        free(st);
+        return NULL; /* on_request refuses the request */
+    }
+    st->target_len = strlen(st->target);
     st->started_us = app_now() * 1e6;
     __atomic_add_fetch(&h->a->in_flight, 1, __ATOMIC_RELAXED);
     return st;
@@ -108,7 +129,7 @@ static void log_line(http_server *h, struct MHD_Connection *c, const char *metho
     gmtime_r(&ts.tv_sec, &tm);
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    /* The target is logged with control bytes escaped, cut at 2000 bytes. */
+    /* The target is logged with control bytes escaped, cut after about 2 KB. */
     char safe[2048];
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)target; *p && o < sizeof safe - 5; p++) {
@@ -172,6 +193,52 @@ static enum MHD_Result send_reply(http_server *h, struct MHD_Connection *c, conn
     return ok;
 }
 
+/* The longest target the settings allow: /analyze?text= takes up to
+ * max_body_bytes, /search?q= up to max_query_bytes, each byte possibly
+ * percent-encoded as three, plus room for the path and the other
+ * parameters. */
+static size_t max_target(const server_config *cfg)
+{
+    size_t text = cfg->max_body_bytes > cfg->max_query_bytes ? cfg->max_body_bytes
+                                                             : cfg->max_query_bytes;
+    return 3 * text + 16 * 1024;
+}
+
+static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2;
+    return MHD_YES;
+}
+
+/* A 414 or 431 JSON reply if the target or the headers are over lede's
+ * limits; 0 if the request may go on. */
+static int refuse_oversized(http_server *h, struct MHD_Connection *c, const conn_state *st,
+                            reply *rp)
+{
+    size_t limit = max_target(&h->a->cfg);
+    if (st->target_len > limit) {
+        json_t *d = json_object();
+        json_object_set_new(d, "limit", json_integer((json_int_t)limit));
+        reply_error(rp, 414, "uri_too_long", d,
+                    "the request target is %zu bytes, the limit is %zu",
+                    st->target_len, limit);
+        return 1;
+    }
+    size_t bytes = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_bytes, &bytes);
+    if (bytes > HTTP_MAX_HEADER_BYTES) {
+        json_t *d = json_object();
+        json_object_set_new(d, "limit", json_integer(HTTP_MAX_HEADER_BYTES));
+        reply_error(rp, 431, "headers_too_large", d,
+                    "the request headers are %zu bytes, the limit is %d", bytes,
+                    HTTP_MAX_HEADER_BYTES);
+        return 1;
+    }
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -184,6 +251,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO; /* out of memory in on_uri */
     if (!st->seen) {
         st->seen = 1;
+        reply rp = {0};
+        if (refuse_oversized(h, c, st, &rp)) {
+            const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+            enum MHD_Result ok = send_reply(h, c, st, method, &rp, EP_OTHER, origin);
+            reply_clear(&rp);
+            return ok;
+        }
         /* A declared body over the limit is refused before it is read. */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -226,7 +300,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_IF_NONE_MATCH);
     rq.started_us = st->started_us;
-    if (request_parse_target(&rq, st->target, strlen(st->target), msg, sizeof msg)) {
+    if (request_parse_target(&rq, st->target, st->target_len, msg, sizeof msg)) {
         reply_error(&rp, 400, "bad_request", NULL, "%s", msg);
     } else {
         app_handle(h->a, &rq, &rp, &ep);
@@ -330,13 +404,16 @@ int http_start(app *a, FILE *access_log, http_server **out, char *msg, size_t si
         threads = n > 0 ? (unsigned)n : 1;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    /* The pool holds the request line and headers while they are parsed,
+     * then the reply's headers. */
+    size_t pool = max_target(&a->cfg) + HTTP_MAX_HEADER_BYTES + POOL_SPARE;
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_CONNECTION_TIMEOUT, a->cfg.connection_timeout,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
                             MHD_OPTION_END);
     if (!h->d) {
         snprintf(msg, size, "libmicrohttpd could not start on %s", a->cfg.listen);

@@ -9,8 +9,8 @@
 
 #include "metrics.h"
 
-static const int STATUSES[METRICS_STATUSES] = {200, 204, 304, 400, 404, 405, 413, 415, 500, 503,
-                                               408, 0 /* other */};
+static const int STATUSES[METRICS_STATUSES] = {200, 204, 304, 400, 404, 405, 413, 414, 415, 431,
+                                               500, 503, 408, 0 /* other */};
 static const double BUCKET_MS[METRICS_BUCKETS - 1] = {0.25, 0.5, 1, 2, 5, 10, 25, 50,
                                                       100, 250, 500, 1000, 2500};
 static const char *NAMES[EP_COUNT] = {"search", "doc", "analyze", "suggest", "health",

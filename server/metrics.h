@@ -13,7 +13,7 @@ typedef enum endpoint {
     EP_OTHER, EP_COUNT
 } endpoint;
 
-#define METRICS_STATUSES 12
+#define METRICS_STATUSES 14
 #define METRICS_BUCKETS 14
 
 typedef struct metrics {

@@ -269,7 +269,7 @@ static int add_scalar(request *rq, const char *key, json_t *v, reply *rp, int in
         return -1;
     }
     if (request_add_arg(rq, key, strlen(key), text, len)) {
-        reply_error(rp, 500, "internal", NULL, "out of memory");
+        reply_lede_error(rp, LEDE_ENOMEM, NULL, NULL);
         return -1;
     }
     return 0;

@@ -1,5 +1,6 @@
 /* reply_json.c: serializing jansson values into replies (compact, UTF-8,
- * scores to 8 significant digits), the error object, and a string
+ * scores to 8 significant digits), the error object (and the one mapping
+ * of liblede's return codes onto it, read from lede.h), and a string
  * constructor that repairs invalid UTF-8 instead of failing, since stored
  * text is whatever the corpus held. */
 #include <stdarg.h>
@@ -18,7 +19,7 @@ void reply_json(reply *rp, int status, json_t *obj)
     char *body = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(8)) : NULL;
     json_decref(obj);
     if (!body) {
-        rp->status = 500;
+        rp->status = lede_rc_http_status(LEDE_ENOMEM);
         rp->body = strdup(OOM_BODY);
         rp->len = rp->body ? strlen(rp->body) : 0;
         return;
@@ -52,6 +53,19 @@ void reply_error(reply *rp, int status, const char *code, json_t *details, const
     json_t *top = json_object();
     json_object_set_new(top, "error", err);
     reply_json(rp, status, top);
+}
+
+void reply_lede_error(reply *rp, int rc, const lede_err *err, json_t *details)
+{
+    /* err->at is meaningful once an error is set; a caller that placed
+     * "position" among its details keeps its key order. */
+    if (err && err->rc && err->at >= 0 && !json_object_get(details, "position")) {
+        if (!details)
+            details = json_object();
+        json_object_set_new(details, "position", json_integer(err->at));
+    }
+    reply_error(rp, lede_rc_http_status(rc), lede_rc_error_code(rc), details, "%s",
+                err && err->msg[0] ? err->msg : lede_rc_text(rc));
 }
 
 size_t utf8_seq_len(const unsigned char *s, size_t n)

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "lede/lede.h"
 #include "request.h"
 
 /* Serializes obj (stolen) as the reply body. */
@@ -14,6 +15,12 @@ void reply_json(reply *rp, int status, json_t *obj);
 /* An error reply; details (stolen, may be NULL) are merged into the error object. */
 void reply_error(reply *rp, int status, const char *code, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The error reply for a failed liblede call: status and code from the
+ * lede_rc table (LEDE_RC_LIST in lede.h), so every endpoint reports a code
+ * the same way; the message is err's (may be NULL), else the code's text;
+ * details (stolen, may be NULL) are merged in, and a byte position in the
+ * query (err->at >= 0) becomes "position" unless details give one. */
+void reply_lede_error(reply *rp, int rc, const lede_err *err, json_t *details);
 /* Length of the valid UTF-8 sequence at s[0..n) (1..4 bytes), 0 if invalid
  * (overlong forms, surrogates and code points past U+10FFFF included). */
 size_t utf8_seq_len(const unsigned char *s, size_t n);

@@ -199,7 +199,7 @@ void web_opensearch(app *a, const request *rq, reply *rp)
         "</OpenSearchDescription>\n",
         name, name, image, base, base, base, base, base);
     if (n < 0) {
-        reply_error(rp, 500, "internal", NULL, "out of memory");
+        reply_lede_error(rp, LEDE_ENOMEM, NULL, NULL);
         return;
     }
     reply_clear(rp);

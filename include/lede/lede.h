@@ -14,29 +14,31 @@
 
 #define LEDE_VERSION "0.1.0"
 
-/* X(name, value, short message). One list gives every code its name and text;
- * the server maps them to HTTP statuses. */
-#define LEDE_RC_LIST(X)                                          \
-    X(LEDE_OK, 0, "ok")                                          \
-    X(LEDE_DONE, 1, "done")                                      \
-    X(LEDE_ENOMEM, -1, "out of memory")                          \
-    X(LEDE_EIO, -2, "input/output error")                        \
-    X(LEDE_ECORRUPT, -3, "index file is corrupt")                \
-    X(LEDE_ESYNTAX, -4, "query syntax error")                    \
-    X(LEDE_EINVAL, -5, "invalid argument")                       \
-    X(LEDE_ENOTFOUND, -6, "not found")                           \
-    X(LEDE_EFORMAT, -7, "malformed input")                       \
-    X(LEDE_EVERSION, -8, "unsupported index format version")     \
-    X(LEDE_ELIMIT, -9, "limit exceeded")
+/* X(name, value, short message, HTTP status, error code). One list gives
+ * every code its name, its text and how an HTTP server reports it: the
+ * status and the "code" of lede-server's JSON error object (docs/API.md).
+ * Caller mistakes are 4xx; a broken or unreadable index and exhausted memory
+ * are 5xx (503 for memory: a retry may succeed). LEDE_OK and LEDE_DONE are
+ * not errors: status 200, no error code. */
+#define LEDE_RC_LIST(X)                                                              \
+    X(LEDE_OK, 0, "ok", 200, NULL)                                                   \
+    X(LEDE_DONE, 1, "done", 200, NULL)                                               \
+    X(LEDE_ENOMEM, -1, "out of memory", 503, "internal")                             \
+    X(LEDE_EIO, -2, "input/output error", 500, "internal")                           \
+    X(LEDE_ECORRUPT, -3, "index file is corrupt", 500, "internal")                   \
+    X(LEDE_ESYNTAX, -4, "query syntax error", 400, "query_syntax")                   \
+    X(LEDE_EINVAL, -5, "invalid argument", 400, "bad_parameter")                     \
+    X(LEDE_ENOTFOUND, -6, "not found", 404, "not_found")                             \
+    X(LEDE_EFORMAT, -7, "malformed input", 400, "bad_request")                       \
+    X(LEDE_EVERSION, -8, "unsupported index format version", 500, "internal")        \
+    X(LEDE_ELIMIT, -9, "limit exceeded", 400, "limit_exceeded")
 
 typedef enum lede_rc {
-#define LEDE_RC_ENUM(name, value, text) name = value,
+#define LEDE_RC_ENUM(name, value, text, status, code) name = value,
     LEDE_RC_LIST(LEDE_RC_ENUM)
 #undef LEDE_RC_ENUM
 } lede_rc;
 
-/* The first error wins: lede_err_set does nothing if err->rc is already set,
- * so a sequence of calls reports its root cause. */
 typedef struct lede_err {
     int rc;          /* the lede_rc of the first error, 0 if none */
     long at;         /* byte offset in the query (syntax errors), else -1 */
@@ -53,5 +55,12 @@ int lede_err_set_at(lede_err *err, int rc, long at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *lede_rc_name(int rc);    /* "LEDE_ESYNTAX" */
 const char *lede_rc_text(int rc);    /* "query syntax error" */
+/* How an HTTP server reports rc: 400 for LEDE_ESYNTAX; 500 for a code not
+ * in the list. */
+int lede_rc_http_status(int rc);
+/* The error code of lede-server's JSON errors: "query_syntax" for
+ * LEDE_ESYNTAX, "internal" for a code not in the list, NULL for LEDE_OK
+ * and LEDE_DONE (not errors). */
+const char *lede_rc_error_code(int rc);
 
 #endif

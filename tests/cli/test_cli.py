@@ -9,7 +9,8 @@ in order, one error line on stderr starting "lede-index: ", exit codes 0 ok /
 1 runtime error / 2 usage error, nothing published by a failed build, clean
 errors on corrupt or non-index directories. Search outputs for a few queries
 are compared byte for byte with tests/cli/golden/ (LEDE_UPDATE_GOLDEN=1
-rewrites them). Standard library only; prints TAP and exits 1 on a failure.
+rewrites them). Uses tests/lib/ledetest.py; standard library only; prints
+TAP and exits 1 on a failure.
 """
 import json
 import os
@@ -18,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(os.path.dirname(HERE), "data")
@@ -26,16 +26,9 @@ SEEDS = os.path.join(DATA, "seeds.jsonl")
 SEEDS_TXT = os.path.join(DATA, "seeds_txt")
 GOLDEN = os.path.join(HERE, "golden")
 
-LEDE = None           # path of lede-index (argv[1])
-TMP = None            # scratch directory of this run
-_failures = []        # messages of failed checks in the current test
-
-
-def check(cond, msg):
-    """Records a failed check without stopping the test."""
-    if not cond:
-        _failures.append(msg)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+import ledetest as lt  # noqa: E402  (the shared runner)
+from ledetest import check  # noqa: E402
 
 
 class Obj(list):
@@ -66,8 +59,8 @@ class Run:
 
 
 def lede(*args, stdin=None, cwd=None, timeout=60):
-    p = subprocess.run([LEDE] + list(args), input=stdin, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, cwd=cwd or TMP, timeout=timeout)
+    p = subprocess.run([lt.LEDE_INDEX] + list(args), input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=cwd or lt.TMP, timeout=timeout)
     return Run(list(args), p)
 
 
@@ -133,19 +126,12 @@ def expect_error(r, code, what, one_line=True):
 
 
 def mktemp(name):
-    return tempfile.mkdtemp(prefix=name + "-", dir=TMP)
-
-
-_built = {}
+    return tempfile.mkdtemp(prefix=name + "-", dir=lt.TMP)
 
 
 def seeds_index():
-    """A pristine index of seeds.jsonl (build once, copy per test)."""
-    if "seeds" not in _built:
-        d = os.path.join(TMP, "seeds-master")
-        ok("build", "-o", d, "--quiet", SEEDS)
-        _built["seeds"] = d
-    return _built["seeds"]
+    """A pristine index of seeds.jsonl (built once per run, copy per test)."""
+    return lt.seeds_index()
 
 
 def copy_index(src):
@@ -195,8 +181,8 @@ def test_build_quiet_and_progress():
     master, slave = pty.openpty()
     try:
         d3 = os.path.join(mktemp("b"), "ix")
-        p = subprocess.run([LEDE, "build", "-o", d3, "--quiet", SEEDS], stdout=subprocess.PIPE,
-                           stderr=slave, cwd=TMP, timeout=60)
+        p = subprocess.run([lt.LEDE_INDEX, "build", "-o", d3, "--quiet", SEEDS], stdout=subprocess.PIPE,
+                           stderr=slave, cwd=lt.TMP, timeout=60)
         os.close(slave)
         slave = None
         got = b""
@@ -356,7 +342,7 @@ def test_queries_file():
     check([as_dict(o)["ids"] for o in r3.json()] == [g["ids"] for g in got], "--queries --exhaustive")
     r4 = ok("search", d, "--queries", qf, "-k", "3", "--plain")
     check(all("error" not in as_dict(o) for o in r4.json()), "--plain queries have no syntax errors")
-    r = lede("search", d, "--queries", os.path.join(TMP, "no-such-file"))
+    r = lede("search", d, "--queries", os.path.join(lt.TMP, "no-such-file"))
     expect_error(r, 1, "--queries with a missing file")
 
 
@@ -670,7 +656,7 @@ def test_syntax_errors():
 
 def test_not_an_index():
     empty = mktemp("empty")
-    missing = os.path.join(TMP, "does-not-exist")
+    missing = os.path.join(lt.TMP, "does-not-exist")
     for dd in (empty, missing):
         for args in (["search", dd, "macron"], ["stats", dd], ["delete", dd, "x"], ["merge", dd],
                      ["add", dd, SEEDS], ["search", dd, "--queries", SEEDS]):
@@ -795,40 +781,11 @@ def test_golden():
 # ------------------------------------------------------------------ main
 
 def main():
-    global LEDE, TMP
     if len(sys.argv) < 2:
         print("usage: test_cli.py PATH/TO/lede-index [TEST...]", file=sys.stderr)
         return 2
-    LEDE = os.path.abspath(sys.argv[1])
-    only = sys.argv[2:]
-    # In the order they are defined.
-    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
-    if only:
-        tests = [t for t in tests if t[0] in only or t[0][5:] in only]
-    TMP = tempfile.mkdtemp(prefix="lede-cli-")
-    failed = 0
-    print("1..%d" % len(tests))
-    try:
-        for i, (name, fn) in enumerate(tests, 1):
-            del _failures[:]
-            try:
-                fn()
-            except Exception:
-                _failures.append("exception:\n" + traceback.format_exc())
-            if _failures:
-                failed += 1
-                print("not ok %d - %s" % (i, name))
-                for m in _failures[:20]:
-                    print("#   " + m.replace("\n", "\n#   "))
-                if len(_failures) > 20:
-                    print("#   ... and %d more" % (len(_failures) - 20))
-            else:
-                print("ok %d - %s" % (i, name))
-            sys.stdout.flush()
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
-    print("# %d of %d tests failed" % (failed, len(tests)))
-    return 1 if failed else 0
+    lt.LEDE_INDEX = os.path.abspath(sys.argv[1])
+    return lt.run_tests(lt.tests_in(globals(), sys.argv[2:]), prefix="lede-cli-")
 
 
 if __name__ == "__main__":

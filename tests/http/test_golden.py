@@ -11,12 +11,27 @@ and compares the reply with NNN-endpoint-case.json, byte for byte, printing
 a unified diff when they differ. CASE arguments keep only the cases whose
 name contains one of them. --update rewrites the .json files from the
 current replies instead (for maintainers: review the diff before
-committing). Standard library only; prints TAP and exits 1 on a failure.
+committing). Uses tests/lib/ledetest.py; standard library only; prints TAP
+and exits 1 on a failure.
+
+Counters. A reply that counts requests (/metrics) would depend on which
+cases ran before it, so on file order and on the CASE selection. Such cases
+run on a fresh server of their own ("server: metrics"), started for the case
+and stopped after it, which first gets the case's own "before:" requests:
+every count in the golden file is then driven by that file alone, and the
+counts stay exact (masking them would hide a request counted twice or not
+at all; a start costs well under a second). What depends on time (latency
+buckets and sums, uptime, bytes that include took_ms) is masked.
+
+The security headers (X-Content-Type-Options, Content-Security-Policy,
+Referrer-Policy) are the same on every reply of a kind and are pinned once,
+for every kind of reply, by test_web.py (test_security_headers); the golden
+files leave them out.
 
 A .req file, read as bytes:
 
     # server: cors              optional directive lines, each "# NAME: VALUE"
-    # body-size: 70000
+    # body-size: 70000          ("before:" may be repeated)
     METHOD TARGET               the request line (no HTTP version)
     Header: value               any number of header lines
                                 a blank line
@@ -32,12 +47,18 @@ Directives:
     server: NAME      which server answers (default: "default")
                         default  the seed index, default settings
                         cors     the same with --cors-origins http://example.org
-                        metrics  a server only the "metrics" cases talk to, in
-                                 file-name order, so its counters are known
-                                 (select all of them when giving CASE names)
+                        metrics  a fresh server for this case alone, default
+                                 settings (see Counters)
                         web      web.public_url and web.site_name set
                         noweb    web.web_enabled = 0 (the API only)
+                        longq    search.max_query_bytes = 8192 (past the
+                                 query parser's own limit)
     body-size: N      the body is repeated (or cut) to exactly N bytes
+    target-size: N    the target's last byte is repeated to make it N bytes
+    header-size: N    an X-Padding header is added, its value N bytes of "p"
+    before: METHOD TARGET
+                      a request sent to the case's fresh server before the
+                      case's own (its reply is not recorded)
 
 A .json file is the reply, indented by 2 spaces (a short list of scalars
 stays on one line), with the server's key order:
@@ -54,26 +75,24 @@ are masked too, and the server's own address reads 127.0.0.1:PORT.
 Every server must exit 0 on SIGTERM and must not print a sanitizer report.
 """
 import difflib
+import functools
 import http.client
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "golden")
-SEEDS = os.path.join(os.path.dirname(HERE), "data", "seeds.jsonl")
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import ledetest as lt  # noqa: E402  (the shared runner and server harness)
+from ledetest import Server, check  # noqa: E402
 
+GOLDEN = os.path.join(HERE, "golden")
+
+# Not the security headers: test_web.py pins them (see above).
 RECORDED_HEADERS = ["Allow", "Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
                     "Access-Control-Allow-Headers", "Access-Control-Max-Age", "Vary",
-                    "Cache-Control", "ETag", "X-Content-Type-Options", "Content-Security-Policy",
-                    "Referrer-Policy"]
+                    "Cache-Control", "ETag"]
 # Timings, and counters that depend on which requests came before.
 MASKED_KEYS = {"took_ms", "uptime_s", "queries_served", "requests_served", "in_flight"}
 # /metrics samples that are timings or depend on timings (reply sizes carry took_ms).
@@ -82,7 +101,6 @@ MASKED_METRICS = re.compile(r"^(lede_request_duration_seconds_bucket\{.*le=\"(?!
                             r"|lede_request_duration_seconds_sum\b|lede_response_bytes_total\b"
                             r"|lede_uptime_seconds\b|lede_requests_in_flight\b)")
 MASK = "<masked>"
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 SERVERS = {
     "default": [],
@@ -91,61 +109,9 @@ SERVERS = {
     "web": ["-o", "web.public_url=https://news.example.org/search/",
             "-o", "web.site_name=Newsroom & Co"],
     "noweb": ["-o", "web.web_enabled=0"],
+    "longq": ["-o", "search.max_query_bytes=8192"],
 }
-
-
-# ------------------------------------------------------------------ servers
-
-class Server:
-    """A lede-server child process on a free loopback port."""
-
-    def __init__(self, exe, index, extra, timeout=60):
-        self.cmd = [exe, "--index", index, "--listen", "127.0.0.1:0", "--access-log", "off"] + extra
-        self.p = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        self.err_lines = []
-        self.port = None
-        got_port = threading.Event()
-
-        def drain():
-            for raw in self.p.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.err_lines.append(line)
-                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)$", line)
-                if m and self.port is None:
-                    self.port = int(m.group(1))
-                    got_port.set()
-            got_port.set()
-
-        self.drainer = threading.Thread(target=drain, daemon=True)
-        self.drainer.start()
-        if not got_port.wait(timeout) or self.port is None:
-            self.p.kill()
-            self.p.wait()
-            raise RuntimeError("lede-server did not start: %s\n%s" % (
-                " ".join(self.cmd), "\n".join(self.err_lines)))
-
-    def stop(self, timeout=30):
-        """SIGTERM; returns a list of problems (exit code, sanitizer reports)."""
-        problems = []
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = self.p.wait()
-            problems.append("did not exit within %ds of SIGTERM" % timeout)
-        self.drainer.join(10)
-        if rc != 0:
-            problems.append("exit status %d after SIGTERM" % rc)
-        text = "\n".join(self.err_lines)
-        for mark in SANITIZER_MARKS:
-            if mark in text:
-                problems.append("sanitizer report (%s) on stderr" % mark)
-        if problems:
-            problems.append("stderr:\n" + text[-6000:])
-        return problems
+FRESH = {"metrics"}   # servers started anew for each of their cases
 
 
 # ------------------------------------------------------------------ cases
@@ -154,6 +120,7 @@ class Case:
     def __init__(self, name, raw):
         self.name = name
         self.directives = {}
+        self.before = []          # (method, target) of the "before:" lines
         self.headers = []
         lines = raw.split(b"\n")
         i = 0
@@ -161,7 +128,14 @@ class Case:
             m = re.match(rb"#\s*([a-z-]+)\s*:\s*(.*?)\s*$", lines[i])
             if not m:
                 raise ValueError("%s: bad directive line %r" % (name, lines[i]))
-            self.directives[m.group(1).decode()] = m.group(2).decode()
+            key, value = m.group(1).decode(), m.group(2).decode()
+            if key == "before":
+                method, _, target = value.partition(" ")
+                if not method or not target:
+                    raise ValueError("%s: a before line must be METHOD TARGET" % name)
+                self.before.append((method, target))
+            else:
+                self.directives[key] = value
             i += 1
         request_line = lines[i].rstrip(b"\r")
         i += 1
@@ -169,6 +143,9 @@ class Case:
         if not method or not target:
             raise ValueError("%s: the first line must be METHOD TARGET" % name)
         self.method = method.decode("ascii")
+        if "target-size" in self.directives:
+            n = int(self.directives["target-size"])
+            target = target + target[-1:] * (n - len(target))
         self.target = target
         while i < len(lines) and lines[i].rstrip(b"\r"):
             k, sep, v = lines[i].rstrip(b"\r").partition(b":")
@@ -176,6 +153,8 @@ class Case:
                 raise ValueError("%s: bad header line %r" % (name, lines[i]))
             self.headers.append((k.strip().decode("latin-1"), v.strip().decode("latin-1")))
             i += 1
+        if "header-size" in self.directives:
+            self.headers.append(("X-Padding", "p" * int(self.directives["header-size"])))
         body = b"\n".join(lines[i + 1:])
         if body.endswith(b"\n"):
             body = body[:-1]
@@ -186,6 +165,8 @@ class Case:
         self.server = self.directives.get("server", "default")
         if self.server not in SERVERS:
             raise ValueError("%s: unknown server %r" % (name, self.server))
+        if self.before and self.server not in FRESH:
+            raise ValueError("%s: before lines need a fresh server (%s)" % (name, ", ".join(FRESH)))
 
 
 class RawConnection(http.client.HTTPConnection):
@@ -275,6 +256,58 @@ def dump(v, indent=""):
 
 # ------------------------------------------------------------------ main
 
+def server_for(case, servers):
+    """The shared server of case.server, started on first use."""
+    if case.server not in servers:
+        servers[case.server] = Server(*SERVERS[case.server], index=lt.seeds_index())
+    return servers[case.server]
+
+
+def reply_of(case, servers):
+    """The golden text of the reply to case, from its server."""
+    if case.server not in FRESH:
+        s = server_for(case, servers)
+        return render(*send(s.port, case)).replace(f"127.0.0.1:{s.port}", "127.0.0.1:PORT")
+    s = Server(*SERVERS[case.server], index=lt.seeds_index())
+    try:
+        for method, target in case.before:
+            s.request(method, target)
+        return render(*send(s.port, case)).replace(f"127.0.0.1:{s.port}", "127.0.0.1:PORT")
+    finally:
+        s.stop(what="fresh server of %s" % case.name)
+
+
+def run_case(case, servers, update):
+    golden = os.path.join(GOLDEN, case.name + ".json")
+    got = reply_of(case, servers)
+    if update:
+        with open(golden, "w", encoding="utf-8") as f:
+            f.write(got)
+        return "updated"
+    try:
+        with open(golden, encoding="utf-8") as f:
+            want = f.read()
+    except FileNotFoundError:
+        want = ""
+    if got != want:
+        diff = difflib.unified_diff(want.splitlines(), got.splitlines(),
+                                    "golden/" + case.name + ".json", "reply", lineterm="")
+        check(False, "\n".join(diff))
+    return None
+
+
+def finish(servers, all_cases):
+    """Stops the shared servers; with every case run, no golden reply may lack
+    its request file."""
+    for name, s in sorted(servers.items()):
+        s.stop(what="server %s" % name)
+    servers.clear()
+    if all_cases:
+        files = os.listdir(GOLDEN)
+        orphans = sorted(n for n in files if n.endswith(".json") and n[:-5] + ".req" not in files)
+        check(not orphans, "golden replies without a request file: %s" % ", ".join(orphans))
+
+
 def main():
     args = sys.argv[1:]
     update = "--update" in args
@@ -283,7 +316,7 @@ def main():
         print("usage: test_golden.py PATH/TO/lede-index PATH/TO/lede-server [--update] [CASE...]",
               file=sys.stderr)
         return 2
-    lede_index, lede_server = os.path.abspath(args[0]), os.path.abspath(args[1])
+    lt.LEDE_INDEX, lt.LEDE_SERVER = os.path.abspath(args[0]), os.path.abspath(args[1])
     only = args[2:]
     names = sorted(n[:-4] for n in os.listdir(GOLDEN) if n.endswith(".req"))
     if only:
@@ -292,70 +325,15 @@ def main():
     for n in names:
         with open(os.path.join(GOLDEN, n + ".req"), "rb") as f:
             cases.append(Case(n, f.read()))
-
-    tmp = tempfile.mkdtemp(prefix="lede-golden-")
     servers = {}
-    failed = 0
-    print("1..%d" % (len(cases) + 1))
-    try:
-        index = os.path.join(tmp, "seeds")
-        p = subprocess.run([lede_index, "build", "-o", index, "-q", SEEDS],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        if p.returncode != 0:
-            print("Bail out! lede-index build failed: %s" % p.stdout.decode("utf-8", "replace"))
-            return 1
-        for name in sorted({c.server for c in cases}):
-            servers[name] = Server(lede_server, index, SERVERS[name])
-        for i, case in enumerate(cases, 1):
-            golden = os.path.join(GOLDEN, case.name + ".json")
-            try:
-                port = servers[case.server].port
-                got = render(*send(port, case)).replace(f"127.0.0.1:{port}", "127.0.0.1:PORT")
-            except Exception:
-                failed += 1
-                print("not ok %d - %s" % (i, case.name))
-                print("#   " + traceback.format_exc().replace("\n", "\n#   "))
-                continue
-            if update:
-                with open(golden, "w", encoding="utf-8") as f:
-                    f.write(got)
-                print("ok %d - %s # updated" % (i, case.name))
-                continue
-            try:
-                with open(golden, encoding="utf-8") as f:
-                    want = f.read()
-            except FileNotFoundError:
-                want = ""
-            if got == want:
-                print("ok %d - %s" % (i, case.name))
-            else:
-                failed += 1
-                print("not ok %d - %s" % (i, case.name))
-                diff = difflib.unified_diff(want.splitlines(), got.splitlines(),
-                                            "golden/" + case.name + ".json", "reply", lineterm="")
-                for line in diff:
-                    print("#   " + line)
-            sys.stdout.flush()
-    finally:
-        problems = []
-        if not only:
-            orphans = sorted(n for n in os.listdir(GOLDEN)
-                             if n.endswith(".json") and n[:-5] + ".req" not in os.listdir(GOLDEN))
-            if orphans:
-                problems.append("golden replies without a request file: %s" % ", ".join(orphans))
-        for name, s in sorted(servers.items()):
-            problems += ["server %s: %s" % (name, m) for m in s.stop()]
-        shutil.rmtree(tmp, ignore_errors=True)
-    n = len(cases) + 1
-    if problems:
-        failed += 1
-        print("not ok %d - servers stopped cleanly, golden files tidy" % n)
-        for m in problems:
-            print("#   " + m.replace("\n", "\n#   "))
-    else:
-        print("ok %d - servers stopped cleanly, golden files tidy" % n)
-    print("# %d of %d tests failed" % (failed, n))
-    return 1 if failed else 0
+    tests = [(c.name, functools.partial(run_case, c, servers, update)) for c in cases]
+    tests.append(("servers stopped cleanly, golden files tidy",
+                  functools.partial(finish, servers, not only)))
+
+    def kill_all():  # after an interrupt; finish() has stopped them otherwise
+        for s in servers.values():
+            s.kill()
+    return lt.run_tests(tests, prefix="lede-golden-", cleanup=kill_all)
 
 
 if __name__ == "__main__":
