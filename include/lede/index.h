@@ -11,6 +11,7 @@
 
 #include "lede/lede.h"
 #include "lede/analyze.h"
+#include "lede/date.h"
 
 /* A string slice; ptr == NULL means the field is absent (JSON null). */
 typedef struct lede_str {
@@ -23,9 +24,7 @@ typedef struct lede_doc {
     lede_str id, title, body, source, date, url;
 } lede_doc;
 
-/* Parses "YYYY-MM-DD" optionally followed by 'T' or ' ' and anything, into
- * yyyymmdd (e.g. 20170613). Returns 0 on success, -1 if not a valid date. */
-int lede_parse_date(const char *s, size_t len, int32_t *yyyymmdd);
+/* lede_parse_date, which reads a document's date, is in lede/date.h. */
 
 /* ---------------------------------------------------------------- writer */
 

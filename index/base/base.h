@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lede/analyze.h"
+#include "lede/date.h"
 #include "lede/index.h"
 #include "lede/ingest.h"
 #include "lede/lede.h"

@@ -1,6 +1,7 @@
 /* jsonl.c: the strict JSON Lines record parser (lede_jsonl_parse: one object
- * per line into a lede_doc) and lede_parse_date. Hand-written so liblede
- * needs no JSON library; every read is checked against the end of the line.
+ * per line into a lede_doc); dates are checked by base/date.c. Hand-written
+ * so liblede needs no JSON library; every read is checked against the end of
+ * the line.
  *
  * Strings without escapes are returned as slices of the line; only escaped
  * strings are decoded, into the caller's scratch buffer. The scratch buffer
@@ -431,40 +432,6 @@ static int skip_value(jparser *ps, int depth)
             return parse_number(ps, &ignored, &integer);
         return fail_at(ps, ps->p, "expected a value");
     }
-}
-
-/* ------------------------------------------------------------ dates */
-
-static bool is_leap_year(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
-}
-
-int lede_parse_date(const char *s, size_t len, int32_t *yyyymmdd)
-{
-    static const int digit_at[8] = {0, 1, 2, 3, 5, 6, 8, 9};
-    if (!s || len < 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 8; i++)
-        if (!is_digit(s[digit_at[i]]))
-            return -1;
-    if (len > 10 && s[10] != 'T' && s[10] != ' ')
-        return -1;
-    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int month = (s[5] - '0') * 10 + (s[6] - '0');
-    int day = (s[8] - '0') * 10 + (s[9] - '0');
-    /* Year 0 would collapse into a yyyymmdd below 10000, ambiguous with nothing useful. */
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-        return -1;
-    if (yyyymmdd)
-        *yyyymmdd = (int32_t)(year * 10000 + month * 100 + day);
-    return 0;
 }
 
 /* ------------------------------------------------------------ the record */
