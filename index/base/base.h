@@ -15,6 +15,7 @@
 #include "lede/ingest.h"
 #include "lede/lede.h"
 #include "lede/search.h"
+#include "lede/utf8.h"
 
 
 #define LEDE_UNUSED(x) ((void)(x))

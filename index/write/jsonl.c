@@ -48,39 +48,7 @@ static inline void skip_ws(jparser *ps)
 
 /* ------------------------------------------------------------ UTF-8 */
 
-/* Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF) starting at a byte >= 0x80, or 0. */
-static size_t utf8_seq_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned char c = s[0];
-    size_t avail = (size_t)(end - s);
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (avail < 2 || (s[1] & 0xC0) != 0x80)
-            return 0;
-        return 2;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0;   /* overlong */
-        if (c == 0xED && s[1] > 0x9F)
-            return 0;   /* UTF-16 surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-            (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0;   /* overlong */
-        if (c == 0xF4 && s[1] > 0x8F)
-            return 0;   /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
+/* Validation is base/utf8.c's; a \u escape is encoded here. */
 static size_t utf8_encode(uint32_t cp, char *out)
 {
     if (cp < 0x80) {
@@ -259,7 +227,7 @@ static int parse_string(jparser *ps, enum string_dest dest, char *keybuf, size_t
         if (c == '"')
             break;
         if (c >= 0x80) {
-            size_t n = utf8_seq_len((const unsigned char *)p, (const unsigned char *)end);
+            size_t n = lede_utf8_seq_len((const uint8_t *)p, (const uint8_t *)end);
             if (n == 0)
                 return fail_at(ps, p, "invalid UTF-8 in string");
             p += n;
