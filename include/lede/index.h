@@ -12,6 +12,7 @@
 #include "lede/lede.h"
 #include "lede/analyze.h"
 #include "lede/date.h"
+#include "lede/schema.h"
 
 /* A string slice; ptr == NULL means the field is absent (JSON null). */
 typedef struct lede_str {
@@ -19,9 +20,13 @@ typedef struct lede_str {
     size_t len;
 } lede_str;
 
-/* One article. All fields borrowed by the writer only during the call. */
+/* One member a field of the schema (lede/schema.h), in its order. */
+#define LEDE_SCHEMA_MEMBER(member, key, ord, flags) lede_str member;
+
+/* One article: id, title, body, source, date, url. All fields borrowed by
+ * the writer only during the call. */
 typedef struct lede_doc {
-    lede_str id, title, body, source, date, url;
+    LEDE_SCHEMA_FIELDS(LEDE_SCHEMA_MEMBER)
 } lede_doc;
 
 /* lede_parse_date, which reads a document's date, is in lede/date.h. */
@@ -76,7 +81,7 @@ int lede_index_stats_get(lede_index *ix, lede_index_stats *out, lede_err *err);
 
 /* A stored document, owned by the caller (lede_stored_free). */
 typedef struct lede_stored {
-    lede_str id, title, body, source, date, url;
+    LEDE_SCHEMA_FIELDS(LEDE_SCHEMA_MEMBER)
     char *mem;   /* backing memory */
 } lede_stored;
 

@@ -9,6 +9,7 @@
  * never lengthens a string (an escape of 2 to 12 bytes yields 1 to 4 bytes),
  * so every decoded string of the line fits and no pointer into scratch moves
  * during a parse. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,26 @@
  * the stack a hostile line can make us use. The record itself is level 1. */
 #define JSONL_MAX_DEPTH 64
 
-enum jsonl_field { F_ID, F_TITLE, F_BODY, F_SOURCE, F_DATE, F_URL, F_OTHER };
+/* The record's keys are the schema's (lede/schema.h): a key's field is its
+ * ordinal, LEDE_NFIELDS for a key that is not one of them. Keys are decoded
+ * into a buffer of KEY_MAX bytes, which every key of the schema fits. */
+#define KEY_MAX 8
+#define KEY_FITS(member, key, ord, flags) \
+    _Static_assert(sizeof key - 1 <= KEY_MAX, "JSON key " key " is longer than KEY_MAX");
+LEDE_SCHEMA_FIELDS(KEY_FITS)
+#define F_OTHER LEDE_NFIELDS
+
+typedef struct field_def {
+    const char *key;
+    size_t key_len;
+    unsigned flags;
+} field_def;
+
+static const field_def FIELDS[LEDE_NFIELDS] = {
+#define FIELD_DEF(member, key, ord, flags) [ord] = {key, sizeof key - 1, flags},
+    LEDE_SCHEMA_FIELDS(FIELD_DEF)
+#undef FIELD_DEF
+};
 
 typedef struct jparser {
     const char *begin, *p, *end;
@@ -404,42 +424,37 @@ static int skip_value(jparser *ps, int depth)
 
 /* ------------------------------------------------------------ the record */
 
-static enum jsonl_field field_of_key(const char *k, size_t len)
+static int field_of_key(const char *k, size_t len)
 {
-    switch (len) {
-    case 2: return memcmp(k, "id", 2) == 0 ? F_ID : F_OTHER;
-    case 3: return memcmp(k, "url", 3) == 0 ? F_URL : F_OTHER;
-    case 4:
-        if (memcmp(k, "body", 4) == 0)
-            return F_BODY;
-        return memcmp(k, "date", 4) == 0 ? F_DATE : F_OTHER;
-    case 5: return memcmp(k, "title", 5) == 0 ? F_TITLE : F_OTHER;
-    case 6: return memcmp(k, "source", 6) == 0 ? F_SOURCE : F_OTHER;
-    default: return F_OTHER;
-    }
+    for (int f = 0; f < LEDE_NFIELDS; f++)
+        if (FIELDS[f].key_len == len && memcmp(k, FIELDS[f].key, len) == 0)
+            return f;
+    return F_OTHER;
 }
 
-static lede_str *doc_slot(lede_doc *doc, enum jsonl_field f)
+static lede_str *doc_slot(lede_doc *doc, int f)
 {
     switch (f) {
-    case F_ID: return &doc->id;
-    case F_TITLE: return &doc->title;
-    case F_BODY: return &doc->body;
-    case F_SOURCE: return &doc->source;
-    case F_DATE: return &doc->date;
-    case F_URL: return &doc->url;
+#define FIELD_SLOT(member, key, ord, flags) \
+    case ord: return &doc->member;
+        LEDE_SCHEMA_FIELDS(FIELD_SLOT)
+#undef FIELD_SLOT
     default: return NULL;
     }
 }
 
-static int parse_field_value(jparser *ps, enum jsonl_field f, lede_str *slot)
+/* The value of field f: a string or null, and for the key (id) also an
+ * integer, since exporters write numeric ids; a date must be a date. */
+static int parse_field_value(jparser *ps, int f, lede_str *slot)
 {
     const char *at = ps->p;
+    bool key = FIELDS[f].flags & LEDE_SCHEMA_KEY;
+    char what[96];
     int rc;
     if (at < ps->end && *at == '"') {
         if ((rc = parse_string(ps, DEST_SCRATCH, NULL, 0, slot)) != LEDE_OK)
             return rc;
-        if (f == F_DATE) {
+        if (f == LEDE_FIELD_ORD_date) {
             if (slot->len == 0) {
                 slot->ptr = NULL;   /* exporters write "" for an unknown date */
             } else if (lede_parse_date(slot->ptr, slot->len, NULL) != 0) {
@@ -455,22 +470,20 @@ static int parse_field_value(jparser *ps, enum jsonl_field f, lede_str *slot)
         slot->len = 0;
         return LEDE_OK;
     }
-    if (f == F_ID && at < ps->end && (*at == '-' || is_digit(*at))) {
+    if (key && at < ps->end && (*at == '-' || is_digit(*at))) {
         bool integer;
         if ((rc = parse_number(ps, slot, &integer)) != LEDE_OK)
             return rc;
-        if (!integer)
-            return fail_at(ps, at, "id: expected a string or an integer, not a fraction");
+        if (!integer) {
+            snprintf(what, sizeof what, "%s: expected a string or an integer, not a fraction",
+                     FIELDS[f].key);
+            return fail_at(ps, at, what);
+        }
         return LEDE_OK;
     }
-    switch (f) {
-    case F_ID: return fail_at(ps, at, "id: expected a string, an integer or null");
-    case F_TITLE: return fail_at(ps, at, "title: expected a string or null");
-    case F_BODY: return fail_at(ps, at, "body: expected a string or null");
-    case F_SOURCE: return fail_at(ps, at, "source: expected a string or null");
-    case F_DATE: return fail_at(ps, at, "date: expected a string or null");
-    default: return fail_at(ps, at, "url: expected a string or null");
-    }
+    snprintf(what, sizeof what, "%s: expected a string%s or null", FIELDS[f].key,
+             key ? ", an integer" : "");
+    return fail_at(ps, at, what);
 }
 
 static int parse_record(const char *line, size_t len, lede_jsonl_scratch *scratch, lede_doc *doc,
@@ -488,13 +501,13 @@ static int parse_record(const char *line, size_t len, lede_jsonl_scratch *scratc
         ps.p++;
     } else {
         for (;;) {
-            char keybuf[8];
+            char keybuf[KEY_MAX];
             lede_str key;
             if (ps.p >= ps.end || *ps.p != '"')
                 return fail_at(&ps, ps.p, "expected '\"' to start an object key");
             if ((rc = parse_string(&ps, DEST_KEY, keybuf, sizeof keybuf, &key)) != LEDE_OK)
                 return rc;
-            enum jsonl_field f = key.len <= sizeof keybuf ? field_of_key(key.ptr, key.len) : F_OTHER;
+            int f = key.len <= sizeof keybuf ? field_of_key(key.ptr, key.len) : F_OTHER;
             skip_ws(&ps);
             if (ps.p >= ps.end || *ps.p != ':')
                 return fail_at(&ps, ps.p, "expected ':' after object key");
