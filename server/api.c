@@ -98,13 +98,16 @@ static void api_doc(app *a, const request *rq, reply *rp, const char *id, size_t
     } else if (rc) {
         reply_lede_error(rp, rc, &err, NULL);
     } else {
+        /* Every field of the schema (lede/schema.h): the key first, then the
+         * summary fields as a hit has them, then the long text (body). */
         json_t *o = json_object();
-        json_object_set_new(o, "id", json_text(doc.id.ptr, doc.id.len));
-        json_object_set_new(o, "title", json_text(doc.title.ptr, doc.title.len));
-        json_object_set_new(o, "source", json_text(doc.source.ptr, doc.source.len));
-        json_object_set_new(o, "date", json_text(doc.date.ptr, doc.date.len));
-        json_object_set_new(o, "url", json_text(doc.url.ptr, doc.url.len));
-        json_object_set_new(o, "body", json_text(doc.body.ptr, doc.body.len));
+        for (int pass = 0; pass < 3; pass++) {
+#define DOC_FIELD(member, key, ord, flags)                                             \
+    if (((flags) & LEDE_SCHEMA_KEY ? 0 : (flags) & LEDE_SCHEMA_SUMMARY ? 1 : 2) == pass) \
+        json_object_set_new(o, key, json_text(doc.member.ptr, doc.member.len));
+            LEDE_SCHEMA_FIELDS(DOC_FIELD)
+#undef DOC_FIELD
+        }
         reply_json(rp, 200, o);
         lede_stored_free(&doc);
     }

@@ -107,22 +107,29 @@ static void explain_json(jw *w, const lede_explain *x)
     jw_end_obj(w);
 }
 
+/* The stored fields of d that have a flag of want (lede/schema.h), in the
+ * schema's order, except the field of ordinal skip (-1: none). */
+static void fields_json(jw *w, const lede_stored *d, unsigned want, int skip)
+{
+#define FIELD_JSON(member, key, ord, flags)          \
+    if (((flags) & want) && (ord) != skip) {         \
+        jw_key(w, key);                              \
+        jw_str(w, d->member.ptr, d->member.len);     \
+    }
+    LEDE_SCHEMA_FIELDS(FIELD_JSON)
+#undef FIELD_JSON
+}
+
+/* A hit: the key (id), the score, the summary fields; the body only as
+ * highlights. */
 static void hit_json(jw *w, render *r, const lede_hit *h, const search_params *p)
 {
     const lede_stored *d = &h->doc;
     jw_obj(w);
-    jw_key(w, "id");
-    jw_str(w, d->id.ptr, d->id.len);
+    fields_json(w, d, LEDE_SCHEMA_KEY, -1);
     jw_key(w, "score");
     jw_real(w, h->score);
-    jw_key(w, "title");
-    jw_str(w, d->title.ptr, d->title.len);
-    jw_key(w, "source");
-    jw_str(w, d->source.ptr, d->source.len);
-    jw_key(w, "date");
-    jw_str(w, d->date.ptr, d->date.len);
-    jw_key(w, "url");
-    jw_str(w, d->url.ptr, d->url.len);
+    fields_json(w, d, LEDE_SCHEMA_SUMMARY, -1);
     jw_key(w, "highlights");
     jw_obj(w);
     jw_key(w, "title");
@@ -160,17 +167,12 @@ static void sources_json(jw *w, render *r, const lede_results *res, const search
         jw_int(w, (long long)f->count);
         jw_key(w, "best");
         jw_obj(w);
-        jw_key(w, "id");
-        jw_str(w, d->id.ptr, d->id.len);
+        fields_json(w, d, LEDE_SCHEMA_KEY, -1);
         jw_key(w, "score");
         jw_real(w, f->best.score);
         if (i < p->source_details) {
-            jw_key(w, "title");
-            jw_str(w, d->title.ptr, d->title.len);
-            jw_key(w, "date");
-            jw_str(w, d->date.ptr, d->date.len);
-            jw_key(w, "url");
-            jw_str(w, d->url.ptr, d->url.len);
+            /* the facet names the outlet already */
+            fields_json(w, d, LEDE_SCHEMA_SUMMARY, LEDE_FIELD_ORD_source);
             jw_key(w, "title_html");
             snippet_json(w, r, LEDE_HL_TITLE, &d->title, &r->title_opts, 0);
             jw_key(w, "passage");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "lede/utf8.h"
 #include "reply_json.h"
 
 void jw_init(jw *w, size_t cap)
@@ -117,7 +118,7 @@ void jw_str(jw *w, const char *s, size_t len)
             }
             i++;
         } else {
-            size_t n = utf8_seq_len(u + i, len - i);
+            size_t n = lede_utf8_seq_len(u + i, u + len);
             if (n) {
                 memcpy(o, s + i, n);
                 o += n;

@@ -4,10 +4,10 @@
  * silently change a search), except keys starting with '_' (cache busters). */
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "lede/date.h"
 #include "lede/index.h"
 #include "params.h"
 #include "reply_json.h"
@@ -59,29 +59,14 @@ static int parse_bool(const char *v, int *out)
     return -1;
 }
 
-static int days_in(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : d[m - 1];
-}
-
-/* "YYYY", "YYYY-MM" or "YYYY-MM-DD"; end = 1 gives the last day of the span. */
+/* "YYYY", "YYYY-MM" or "YYYY-MM-DD" (lede/date.h); end = 1 gives the last
+ * day of the span. */
 static int parse_day(const char *v, int end, int32_t *out)
 {
-    size_t n = strlen(v);
-    if (n != 4 && n != 7 && n != 10)
+    int32_t first, last;
+    if (lede_date_span(v, strlen(v), &first, &last) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if ((i == 4 || i == 7) ? v[i] != '-' : !isdigit((unsigned char)v[i]))
-            return -1;
-    int y = atoi(v), m = n >= 7 ? atoi(v + 5) : (end ? 12 : 1);
-    if (y < 1 || m < 1 || m > 12)
-        return -1;
-    int d = n == 10 ? atoi(v + 8) : (end ? days_in(y, m) : 1);
-    if (d < 1 || d > days_in(y, m))
-        return -1;
-    *out = y * 10000 + m * 100 + d;
+    *out = end ? last : first;
     return 0;
 }
 

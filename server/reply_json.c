@@ -2,12 +2,14 @@
  * scores to 8 significant digits), the error object (and the one mapping
  * of liblede's return codes onto it, read from lede.h), and a string
  * constructor that repairs invalid UTF-8 instead of failing, since stored
- * text is whatever the corpus held. */
+ * text is whatever the corpus held. What is valid UTF-8 is liblede's
+ * lede/utf8.h, so the server and the index agree on it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lede/utf8.h"
 #include "reply_json.h"
 
 static const char OOM_BODY[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
@@ -68,58 +70,19 @@ void reply_lede_error(reply *rp, int rc, const lede_err *err, json_t *details)
                 err && err->msg[0] ? err->msg : lede_rc_text(rc));
 }
 
-size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0xff >> (len + 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 long utf8_invalid_at(const unsigned char *s, size_t n)
 {
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len(s + i, n - i);
-        if (!len)
-            return (long)i;
-        i += len;
-    }
-    return -1;
+    size_t valid = lede_utf8_valid_len(s, s + n);
+    return valid < n ? (long)valid : -1;
 }
 
 json_t *json_text(const char *s, size_t len)
 {
     if (!s)
         return json_null();
-    size_t i = 0;
     const unsigned char *u = (const unsigned char *)s;
-    while (i < len) {
-        size_t n = u[i] ? utf8_seq_len(u + i, len - i) : 0;
-        if (!n)
-            break;
-        i += n;
-    }
-    if (i == len)
+    size_t i = lede_utf8_valid_len(u, u + len);
+    if (i == len && !memchr(s, '\0', len))
         return json_stringn_nocheck(s, len);
     /* Repair: every invalid byte (and NUL) becomes U+FFFD. */
     char *fixed = malloc(len * 3 + 1);
@@ -127,7 +90,7 @@ json_t *json_text(const char *s, size_t len)
         return NULL;
     size_t o = 0;
     for (i = 0; i < len;) {
-        size_t n = u[i] ? utf8_seq_len(u + i, len - i) : 0;
+        size_t n = u[i] ? lede_utf8_seq_len(u + i, u + len) : 0;
         if (n) {
             memcpy(fixed + o, s + i, n);
             o += n;

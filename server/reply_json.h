@@ -21,10 +21,9 @@ void reply_error(reply *rp, int status, const char *code, json_t *details, const
  * details (stolen, may be NULL) are merged in, and a byte position in the
  * query (err->at >= 0) becomes "position" unless details give one. */
 void reply_lede_error(reply *rp, int rc, const lede_err *err, json_t *details);
-/* Length of the valid UTF-8 sequence at s[0..n) (1..4 bytes), 0 if invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-size_t utf8_seq_len(const unsigned char *s, size_t n);
-/* The byte offset of the first invalid UTF-8 sequence in s[0..n), or -1. */
+/* The byte offset of the first invalid UTF-8 sequence in s[0..n) by
+ * lede_utf8_valid_len (lede/utf8.h), or -1: what error replies name as the
+ * "position". */
 long utf8_invalid_at(const unsigned char *s, size_t n);
 /* json_stringn that never fails on invalid UTF-8 (bad bytes become U+FFFD). */
 json_t *json_text(const char *s, size_t len);

@@ -11,6 +11,8 @@
 
 #include "lede/lede.h"
 #include "lede/analyze.h"
+#include "lede/date.h"
+#include "lede/schema.h"
 
 /* A string slice; ptr == NULL means the field is absent (JSON null). */
 typedef struct lede_str {
@@ -18,14 +20,16 @@ typedef struct lede_str {
     size_t len;
 } lede_str;
 
-/* One article. All fields borrowed by the writer only during the call. */
+/* One member a field of the schema (lede/schema.h), in its order. */
+#define LEDE_SCHEMA_MEMBER(member, key, ord, flags) lede_str member;
+
+/* One article: id, title, body, source, date, url. All fields borrowed by
+ * the writer only during the call. */
 typedef struct lede_doc {
-    lede_str id, title, body, source, date, url;
+    LEDE_SCHEMA_FIELDS(LEDE_SCHEMA_MEMBER)
 } lede_doc;
 
-/* Parses "YYYY-MM-DD" optionally followed by 'T' or ' ' and anything, into
- * yyyymmdd (e.g. 20170613). Returns 0 on success, -1 if not a valid date. */
-int lede_parse_date(const char *s, size_t len, int32_t *yyyymmdd);
+/* lede_parse_date, which reads a document's date, is in lede/date.h. */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -77,7 +81,7 @@ int lede_index_stats_get(lede_index *ix, lede_index_stats *out, lede_err *err);
 
 /* A stored document, owned by the caller (lede_stored_free). */
 typedef struct lede_stored {
-    lede_str id, title, body, source, date, url;
+    LEDE_SCHEMA_FIELDS(LEDE_SCHEMA_MEMBER)
     char *mem;   /* backing memory */
 } lede_stored;
 

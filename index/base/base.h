@@ -1,7 +1,9 @@
 /* base/base.h: the private header of the base layer (index/base/): the
  * per-query arena, the sticky-rc byte buffer, varints and the block codec,
- * CRC-32C, the hash, and the monotonic clock. Every other layer may include
- * it; it includes only the public headers. */
+ * CRC-32C, the hash, and the monotonic clock. date.c and utf8.c implement
+ * public headers (lede/date.h, lede/utf8.h), since lede-server needs them
+ * too. Every other layer may include it; it includes only the public
+ * headers. */
 #ifndef LEDE_BASE_H
 #define LEDE_BASE_H
 
@@ -10,10 +12,12 @@
 #include <stdint.h>
 
 #include "lede/analyze.h"
+#include "lede/date.h"
 #include "lede/index.h"
 #include "lede/ingest.h"
 #include "lede/lede.h"
 #include "lede/search.h"
+#include "lede/utf8.h"
 
 
 #define LEDE_UNUSED(x) ((void)(x))

@@ -303,10 +303,12 @@ static void print_hit(const lede_hit *h)
     fputs("{\"id\":", stdout);
     json_str(stdout, h->doc.id.ptr ? h->doc.id.ptr : "", h->doc.id.len);
     printf(",\"score\":%.9g", h->score);
-    json_field(stdout, "title", h->doc.title);
-    json_field(stdout, "source", h->doc.source);
-    json_field(stdout, "date", h->doc.date);
-    json_field(stdout, "url", h->doc.url);
+    /* then the summary fields of the schema (lede/schema.h), as the server writes a hit */
+#define HIT_FIELD(member, key, ord, flags) \
+    if ((flags) & LEDE_SCHEMA_SUMMARY)     \
+        json_field(stdout, key, h->doc.member);
+    LEDE_SCHEMA_FIELDS(HIT_FIELD)
+#undef HIT_FIELD
     if (h->explain) {
         const lede_explain *x = h->explain;
         printf(",\"explain\":{\"N\":%llu,\"avgdl\":%.6g,\"doc_len\":%u,\"terms\":[",

@@ -31,11 +31,11 @@
 #define QPARSE_MAX_LEN 4096
 #define QPARSE_MAX_DEPTH 32
 #define QPARSE_MIN_PREFIX 2
-/* Open ends of a date range: the first and last days lede_parse_date can
- * name. The low end is not 0 because 0 is how a document without a date is
- * stored, and "date<2017" must not match those. */
-#define DATE_OPEN_LO 10101
-#define DATE_OPEN_HI 99991231
+/* Open ends of a date range: the first and last days a date can name
+ * (lede/date.h). The low end is not 0 because 0 is how a document without a
+ * date is stored, and "date<2017" must not match those. */
+#define DATE_OPEN_LO LEDE_DATE_MIN
+#define DATE_OPEN_HI LEDE_DATE_MAX
 
 typedef enum tok_kind {
     TOK_END,
@@ -433,85 +433,6 @@ static int make_bool(qparser *p, uint32_t at, const nodevec *must, const nodevec
 
 /* ------------------------------------------------------------ filters */
 
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-static int digits_value(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
-static bool is_leap(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int month_days(int year, int month)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap(year) ? 29 : days[month - 1];
-}
-
-static int32_t day_after(int32_t d)
-{
-    int year = d / 10000, month = d / 100 % 100, day = d % 100;
-    if (day < month_days(year, month))
-        return d + 1;
-    if (month < 12)
-        return year * 10000 + (month + 1) * 100 + 1;
-    return (year + 1) * 10000 + 101;
-}
-
-/* Year 1 has no day before it to name; -1 leaves an empty range. */
-static int32_t day_before(int32_t d)
-{
-    int year = d / 10000, month = d / 100 % 100, day = d % 100;
-    if (day > 1)
-        return d - 1;
-    if (month > 1)
-        return year * 10000 + (month - 1) * 100 + month_days(year, month - 1);
-    if (year <= 1)
-        return -1;
-    return (year - 1) * 10000 + 1231;
-}
-
-/* A date value names a span: a year, a month or a day. */
-static bool date_span(const char *s, size_t n, int32_t *first, int32_t *last)
-{
-    if (n == 4 && all_digits(s, 4)) {
-        int year = digits_value(s, 4);
-        if (year < 1)
-            return false;
-        *first = year * 10000 + 101;
-        *last = year * 10000 + 1231;
-        return true;
-    }
-    if (n == 7 && all_digits(s, 4) && s[4] == '-' && all_digits(s + 5, 2)) {
-        int year = digits_value(s, 4), month = digits_value(s + 5, 2);
-        if (year < 1 || month < 1 || month > 12)
-            return false;
-        *first = year * 10000 + month * 100 + 1;
-        *last = year * 10000 + month * 100 + month_days(year, month);
-        return true;
-    }
-    /* Exactly ten bytes: lede_parse_date also takes a time after the day,
-     * which a query has no use for. */
-    int32_t day;
-    if (n == 10 && lede_parse_date(s, n, &day) == 0) {
-        *first = *last = day;
-        return true;
-    }
-    return false;
-}
-
 /* The value of source: or date: is the rest of the word, or a quoted
  * string right after the colon. */
 static int filter_value(qparser *p, const char *name, uint32_t vs, uint32_t word_end,
@@ -565,8 +486,9 @@ static int date_filter(qparser *p, uint32_t at, const char *name, date_op op, ui
     int rc = filter_value(p, name, vs, word_end, &s, &e);
     if (rc)
         return rc;
+    /* A date value names a span: a year, a month or a day. */
     int32_t first, last;
-    if (!date_span(p->q + s, e - s, &first, &last))
+    if (lede_date_span(p->q + s, e - s, &first, &last) != 0)
         return syntax_error(p, s, "bad date: expected YYYY, YYYY-MM or YYYY-MM-DD");
     lede_qnode *n = new_node(p, Q_DATE, LEDE_FIELD_ALL, at);
     if (!n)
@@ -574,9 +496,9 @@ static int date_filter(qparser *p, uint32_t at, const char *name, date_op op, ui
     switch (op) {
     case DATE_IN: n->date_lo = first; n->date_hi = last; break;
     case DATE_GE: n->date_lo = first; n->date_hi = DATE_OPEN_HI; break;
-    case DATE_GT: n->date_lo = day_after(last); n->date_hi = DATE_OPEN_HI; break;
+    case DATE_GT: n->date_lo = lede_date_next(last); n->date_hi = DATE_OPEN_HI; break;
     case DATE_LE: n->date_lo = DATE_OPEN_LO; n->date_hi = last; break;
-    case DATE_LT: n->date_lo = DATE_OPEN_LO; n->date_hi = day_before(first); break;
+    case DATE_LT: n->date_lo = DATE_OPEN_LO; n->date_hi = lede_date_prev(first); break;
     }
     *out = n;
     return 0;

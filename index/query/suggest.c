@@ -399,13 +399,13 @@ static size_t lower_utf8(const char *s, size_t n, char *out, size_t cap)
             i++;
             continue;
         }
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0 || m + 4 > cap)
+        uint32_t cp;
+        size_t k = lede_utf8_decode((const uint8_t *)s + i, (const uint8_t *)s + n, &cp);
+        if (k == 0 || m + 4 > cap)
             return 0;
-        m += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)out + m);
-        i += (size_t)k;
+        m += (size_t)utf8proc_encode_char(utf8proc_tolower((utf8proc_int32_t)cp),
+                                          (utf8proc_uint8_t *)out + m);
+        i += k;
     }
     return m;
 }
@@ -1039,23 +1039,6 @@ static lede_analyzer *thread_analyzer(lede_err *err)
     return an;
 }
 
-static int valid_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        if ((unsigned char)s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0)
-            return 0;
-        i += (size_t)k;
-    }
-    return 1;
-}
-
 /* The last two words of the typed text, and the position after its last
  * word: one more than the last word's when that word was the last one seen
  * (an over-long word takes a position but is not emitted). */
@@ -1229,7 +1212,7 @@ int lede_suggest(const lede_suggester *s, const char *typed, size_t len, uint32_
     if (len > LEDE_SUGGEST_MAX_INPUT)
         return lede_err_set(err, LEDE_ELIMIT, "text to complete is longer than %d bytes",
                             LEDE_SUGGEST_MAX_INPUT);
-    if (max == 0 || len == 0 || !valid_utf8(typed, len))
+    if (max == 0 || len == 0 || lede_utf8_valid_len((const uint8_t *)typed, (const uint8_t *)typed + len) < len)
         return empty_result(out, err);
     lede_analyzer *an = thread_analyzer(err);
     if (!an)

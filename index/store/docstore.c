@@ -6,9 +6,10 @@
  *
  * Stored section layout: the compressed blocks back to back, then the block
  * index (nblocks x (u64 offset of the block, u32 first docno)), then u32
- * nblocks. A record: a presence byte (bit i set = field i present, fields in
- * lede_doc order: id, title, body, source, date, url), then for each present
- * field a varint length and its bytes. */
+ * nblocks. A record: a presence byte (bit i set = the field of ordinal i in
+ * lede/schema.h present: id, title, body, source, date, url), then for each
+ * present field, in that order, a varint length and its bytes. The encoder
+ * and decoder are generated from the schema's list. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,17 @@
 
 #define BLOCK_RAW 4096
 #define ZSTD_LEVEL 3
-#define NFIELDS 6
+#define NFIELDS LEDE_NFIELDS
+
+/* The record's field order is the schema's list, and a field's presence bit
+ * is its ordinal: the two must agree, or records written before would be
+ * misread. The presence byte has room for 8 fields. */
+#define FIELD_POS(member, key, ord, flags) POS_##member,
+enum { LEDE_SCHEMA_FIELDS(FIELD_POS) };
+#define FIELD_ORD_IS_POS(member, key, ord, flags) \
+    _Static_assert(POS_##member == (ord), "schema ordinal of " key " is not its place in the list");
+LEDE_SCHEMA_FIELDS(FIELD_ORD_IS_POS)
+_Static_assert(NFIELDS <= 8, "a record's presence byte holds 8 fields");
 
 struct lede_docstore_writer {
     lede_buf raw;        /* records of the open block */
@@ -108,21 +119,38 @@ int lede_docstore_finish(lede_docstore_writer *w)
 
 void lede_record_encode(const lede_doc *doc, lede_buf *out)
 {
-    const lede_str *f[NFIELDS] = {&doc->id, &doc->title, &doc->body,
-                                  &doc->source, &doc->date, &doc->url};
     uint8_t present = 0;
-    for (int i = 0; i < NFIELDS; i++)
-        if (f[i]->ptr)
-            present |= (uint8_t)(1u << i);
+#define FIELD_PRESENT(member, key, ord, flags) \
+    if (doc->member.ptr)                       \
+        present |= (uint8_t)LEDE_SCHEMA_BIT(ord);
+    LEDE_SCHEMA_FIELDS(FIELD_PRESENT)
+#undef FIELD_PRESENT
     lede_buf_putc(out, present);
-    for (int i = 0; i < NFIELDS; i++)
-        if (f[i]->ptr)
-            lede_buf_put_str(out, f[i]->ptr, f[i]->len);
+#define FIELD_PUT(member, key, ord, flags) \
+    if (doc->member.ptr)                   \
+        lede_buf_put_str(out, doc->member.ptr, doc->member.len);
+    LEDE_SCHEMA_FIELDS(FIELD_PUT)
+#undef FIELD_PUT
+}
+
+/* One field of a record: its varint length and bytes at *p, if its bit is
+ * set in present. */
+static int take_field(const uint8_t **p, const uint8_t *end, uint8_t present, int ord,
+                      lede_str *field)
+{
+    if (!(present & LEDE_SCHEMA_BIT(ord)))
+        return LEDE_OK;
+    uint64_t n;
+    if (lede_varint_get(p, end, &n) || n > (uint64_t)(end - *p))
+        return LEDE_ECORRUPT;
+    field->ptr = (const char *)*p;
+    field->len = n;
+    *p += n;
+    return LEDE_OK;
 }
 
 int lede_record_decode(const uint8_t *p, size_t len, lede_doc *doc)
 {
-    lede_str *f[NFIELDS] = {&doc->id, &doc->title, &doc->body, &doc->source, &doc->date, &doc->url};
     const uint8_t *end = p + len;
     memset(doc, 0, sizeof *doc);
     if (p >= end)
@@ -130,16 +158,11 @@ int lede_record_decode(const uint8_t *p, size_t len, lede_doc *doc)
     uint8_t present = *p++;
     if (present >> NFIELDS)
         return LEDE_ECORRUPT;
-    for (int i = 0; i < NFIELDS; i++) {
-        if (!(present & (1u << i)))
-            continue;
-        uint64_t n;
-        if (lede_varint_get(&p, end, &n) || n > (uint64_t)(end - p))
-            return LEDE_ECORRUPT;
-        f[i]->ptr = (const char *)p;
-        f[i]->len = n;
-        p += n;
-    }
+#define FIELD_TAKE(member, key, ord, flags)                    \
+    if (take_field(&p, end, present, ord, &doc->member))       \
+        return LEDE_ECORRUPT;
+    LEDE_SCHEMA_FIELDS(FIELD_TAKE)
+#undef FIELD_TAKE
     return p == end ? LEDE_OK : LEDE_ECORRUPT;
 }
 

@@ -260,12 +260,9 @@ int lede_stored_from_record(const uint8_t *rec, size_t len, lede_stored *out)
         lede_stored_free(out);
         return rc;
     }
-    out->id = d.id;
-    out->title = d.title;
-    out->body = d.body;
-    out->source = d.source;
-    out->date = d.date;
-    out->url = d.url;
+#define FIELD_COPY(member, key, ord, flags) out->member = d.member;
+    LEDE_SCHEMA_FIELDS(FIELD_COPY)
+#undef FIELD_COPY
     return 0;
 }
 

@@ -11,7 +11,7 @@
 #include "text/text.h"
 
 /* ======================================================= docstore.c
- * Stored fields: document records (id, title, body, source, date, url)
+ * Stored fields: document records (the fields of lede/schema.h)
  * packed into blocks of about 4 KiB raw, each zstd-compressed. */
 typedef struct lede_docstore_writer lede_docstore_writer;
 /* Compressed blocks go to emit as soon as they are full, so stored text is

@@ -123,14 +123,14 @@ static inline int char_at(const uint8_t *t, size_t len, size_t i, size_t *n)
         *n = 1;
         return ascii_class[t[i]];
     }
-    int32_t cp;
-    utf8proc_ssize_t k = utf8proc_iterate(t + i, (utf8proc_ssize_t)(len - i), &cp);
-    if (k <= 0) {
+    uint32_t cp;
+    size_t k = lede_utf8_decode(t + i, t + len, &cp);
+    if (k == 0) {
         *n = 1;
         return C_SEP;
     }
-    *n = (size_t)k;
-    return class_of_codepoint(cp);
+    *n = k;
+    return class_of_codepoint((int32_t)cp);
 }
 
 /* ---------------------------------------------------------------- words */

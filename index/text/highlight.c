@@ -882,39 +882,6 @@ static void lede_passage(const hl *h, frag *f, size_t chars)
 
 /* ================================================================ output */
 
-/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlongs,
- * surrogates or code points above U+10FFFF), 0 if invalid. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < need || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (!is_cont(p[i]))
-            return 0;
-    return need;
-}
-
 typedef struct emit {
     lede_buf text, html;
     lede_span *spans;
@@ -980,7 +947,7 @@ static void emit_range(emit *e, const uint8_t *t, size_t a, size_t b)
             }
             i++;
         } else {
-            size_t n = utf8_len(t + i, b - i);
+            size_t n = lede_utf8_seq_len(t + i, t + b);
             if (n == 0) {
                 put2(e, fffd, 3);
                 n = 1;

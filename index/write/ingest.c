@@ -116,45 +116,6 @@ static int deliver(ingest_run *run, const lede_doc *doc)
     return run->fn(run->ctx, doc);
 }
 
-/* Offset of the first byte that is not well-formed UTF-8, or len if all is. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;   /* bounds of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;   /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F;   /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;   /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F;   /* above U+10FFFF */
-        } else {
-            return i;
-        }
-        if (len - i <= need || s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-        i += need + 1;
-    }
-    return len;
-}
-
 /* ------------------------------------------------------------ planning */
 
 static int add_input(ingest_run *run, const char *path, size_t path_len, uint64_t size,
@@ -499,7 +460,7 @@ static int ingest_txt(ingest_run *run, const input_file *in)
         text += 3;
         len -= 3;
     }
-    size_t valid = utf8_valid_prefix((const unsigned char *)text, len);
+    size_t valid = lede_utf8_valid_len((const uint8_t *)text, (const uint8_t *)text + len);
     if (valid < len) {
         char message[BAD_MESSAGE_MAX];
         snprintf(message, sizeof message, "%s: not valid UTF-8 (byte %zu)", in->path, valid + 1);

@@ -1,6 +1,7 @@
 /* jsonl.c: the strict JSON Lines record parser (lede_jsonl_parse: one object
- * per line into a lede_doc) and lede_parse_date. Hand-written so liblede
- * needs no JSON library; every read is checked against the end of the line.
+ * per line into a lede_doc); dates are checked by base/date.c. Hand-written
+ * so liblede needs no JSON library; every read is checked against the end of
+ * the line.
  *
  * Strings without escapes are returned as slices of the line; only escaped
  * strings are decoded, into the caller's scratch buffer. The scratch buffer
@@ -8,6 +9,7 @@
  * never lengthens a string (an escape of 2 to 12 bytes yields 1 to 4 bytes),
  * so every decoded string of the line fits and no pointer into scratch moves
  * during a parse. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,26 @@
  * the stack a hostile line can make us use. The record itself is level 1. */
 #define JSONL_MAX_DEPTH 64
 
-enum jsonl_field { F_ID, F_TITLE, F_BODY, F_SOURCE, F_DATE, F_URL, F_OTHER };
+/* The record's keys are the schema's (lede/schema.h): a key's field is its
+ * ordinal, LEDE_NFIELDS for a key that is not one of them. Keys are decoded
+ * into a buffer of KEY_MAX bytes, which every key of the schema fits. */
+#define KEY_MAX 8
+#define KEY_FITS(member, key, ord, flags) \
+    _Static_assert(sizeof key - 1 <= KEY_MAX, "JSON key " key " is longer than KEY_MAX");
+LEDE_SCHEMA_FIELDS(KEY_FITS)
+#define F_OTHER LEDE_NFIELDS
+
+typedef struct field_def {
+    const char *key;
+    size_t key_len;
+    unsigned flags;
+} field_def;
+
+static const field_def FIELDS[LEDE_NFIELDS] = {
+#define FIELD_DEF(member, key, ord, flags) [ord] = {key, sizeof key - 1, flags},
+    LEDE_SCHEMA_FIELDS(FIELD_DEF)
+#undef FIELD_DEF
+};
 
 typedef struct jparser {
     const char *begin, *p, *end;
@@ -47,39 +68,7 @@ static inline void skip_ws(jparser *ps)
 
 /* ------------------------------------------------------------ UTF-8 */
 
-/* Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF) starting at a byte >= 0x80, or 0. */
-static size_t utf8_seq_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned char c = s[0];
-    size_t avail = (size_t)(end - s);
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (avail < 2 || (s[1] & 0xC0) != 0x80)
-            return 0;
-        return 2;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0;   /* overlong */
-        if (c == 0xED && s[1] > 0x9F)
-            return 0;   /* UTF-16 surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-            (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0;   /* overlong */
-        if (c == 0xF4 && s[1] > 0x8F)
-            return 0;   /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
+/* Validation is base/utf8.c's; a \u escape is encoded here. */
 static size_t utf8_encode(uint32_t cp, char *out)
 {
     if (cp < 0x80) {
@@ -258,7 +247,7 @@ static int parse_string(jparser *ps, enum string_dest dest, char *keybuf, size_t
         if (c == '"')
             break;
         if (c >= 0x80) {
-            size_t n = utf8_seq_len((const unsigned char *)p, (const unsigned char *)end);
+            size_t n = lede_utf8_seq_len((const uint8_t *)p, (const uint8_t *)end);
             if (n == 0)
                 return fail_at(ps, p, "invalid UTF-8 in string");
             p += n;
@@ -433,78 +422,39 @@ static int skip_value(jparser *ps, int depth)
     }
 }
 
-/* ------------------------------------------------------------ dates */
-
-static bool is_leap_year(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
-}
-
-int lede_parse_date(const char *s, size_t len, int32_t *yyyymmdd)
-{
-    static const int digit_at[8] = {0, 1, 2, 3, 5, 6, 8, 9};
-    if (!s || len < 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 8; i++)
-        if (!is_digit(s[digit_at[i]]))
-            return -1;
-    if (len > 10 && s[10] != 'T' && s[10] != ' ')
-        return -1;
-    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int month = (s[5] - '0') * 10 + (s[6] - '0');
-    int day = (s[8] - '0') * 10 + (s[9] - '0');
-    /* Year 0 would collapse into a yyyymmdd below 10000, ambiguous with nothing useful. */
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-        return -1;
-    if (yyyymmdd)
-        *yyyymmdd = (int32_t)(year * 10000 + month * 100 + day);
-    return 0;
-}
-
 /* ------------------------------------------------------------ the record */
 
-static enum jsonl_field field_of_key(const char *k, size_t len)
+static int field_of_key(const char *k, size_t len)
 {
-    switch (len) {
-    case 2: return memcmp(k, "id", 2) == 0 ? F_ID : F_OTHER;
-    case 3: return memcmp(k, "url", 3) == 0 ? F_URL : F_OTHER;
-    case 4:
-        if (memcmp(k, "body", 4) == 0)
-            return F_BODY;
-        return memcmp(k, "date", 4) == 0 ? F_DATE : F_OTHER;
-    case 5: return memcmp(k, "title", 5) == 0 ? F_TITLE : F_OTHER;
-    case 6: return memcmp(k, "source", 6) == 0 ? F_SOURCE : F_OTHER;
-    default: return F_OTHER;
-    }
+    for (int f = 0; f < LEDE_NFIELDS; f++)
+        if (FIELDS[f].key_len == len && memcmp(k, FIELDS[f].key, len) == 0)
+            return f;
+    return F_OTHER;
 }
 
-static lede_str *doc_slot(lede_doc *doc, enum jsonl_field f)
+static lede_str *doc_slot(lede_doc *doc, int f)
 {
     switch (f) {
-    case F_ID: return &doc->id;
-    case F_TITLE: return &doc->title;
-    case F_BODY: return &doc->body;
-    case F_SOURCE: return &doc->source;
-    case F_DATE: return &doc->date;
-    case F_URL: return &doc->url;
+#define FIELD_SLOT(member, key, ord, flags) \
+    case ord: return &doc->member;
+        LEDE_SCHEMA_FIELDS(FIELD_SLOT)
+#undef FIELD_SLOT
     default: return NULL;
     }
 }
 
-static int parse_field_value(jparser *ps, enum jsonl_field f, lede_str *slot)
+/* The value of field f: a string or null, and for the key (id) also an
+ * integer, since exporters write numeric ids; a date must be a date. */
+static int parse_field_value(jparser *ps, int f, lede_str *slot)
 {
     const char *at = ps->p;
+    bool key = FIELDS[f].flags & LEDE_SCHEMA_KEY;
+    char what[96];
     int rc;
     if (at < ps->end && *at == '"') {
         if ((rc = parse_string(ps, DEST_SCRATCH, NULL, 0, slot)) != LEDE_OK)
             return rc;
-        if (f == F_DATE) {
+        if (f == LEDE_FIELD_ORD_date) {
             if (slot->len == 0) {
                 slot->ptr = NULL;   /* exporters write "" for an unknown date */
             } else if (lede_parse_date(slot->ptr, slot->len, NULL) != 0) {
@@ -520,22 +470,20 @@ static int parse_field_value(jparser *ps, enum jsonl_field f, lede_str *slot)
         slot->len = 0;
         return LEDE_OK;
     }
-    if (f == F_ID && at < ps->end && (*at == '-' || is_digit(*at))) {
+    if (key && at < ps->end && (*at == '-' || is_digit(*at))) {
         bool integer;
         if ((rc = parse_number(ps, slot, &integer)) != LEDE_OK)
             return rc;
-        if (!integer)
-            return fail_at(ps, at, "id: expected a string or an integer, not a fraction");
+        if (!integer) {
+            snprintf(what, sizeof what, "%s: expected a string or an integer, not a fraction",
+                     FIELDS[f].key);
+            return fail_at(ps, at, what);
+        }
         return LEDE_OK;
     }
-    switch (f) {
-    case F_ID: return fail_at(ps, at, "id: expected a string, an integer or null");
-    case F_TITLE: return fail_at(ps, at, "title: expected a string or null");
-    case F_BODY: return fail_at(ps, at, "body: expected a string or null");
-    case F_SOURCE: return fail_at(ps, at, "source: expected a string or null");
-    case F_DATE: return fail_at(ps, at, "date: expected a string or null");
-    default: return fail_at(ps, at, "url: expected a string or null");
-    }
+    snprintf(what, sizeof what, "%s: expected a string%s or null", FIELDS[f].key,
+             key ? ", an integer" : "");
+    return fail_at(ps, at, what);
 }
 
 static int parse_record(const char *line, size_t len, lede_jsonl_scratch *scratch, lede_doc *doc,
@@ -553,13 +501,13 @@ static int parse_record(const char *line, size_t len, lede_jsonl_scratch *scratc
         ps.p++;
     } else {
         for (;;) {
-            char keybuf[8];
+            char keybuf[KEY_MAX];
             lede_str key;
             if (ps.p >= ps.end || *ps.p != '"')
                 return fail_at(&ps, ps.p, "expected '\"' to start an object key");
             if ((rc = parse_string(&ps, DEST_KEY, keybuf, sizeof keybuf, &key)) != LEDE_OK)
                 return rc;
-            enum jsonl_field f = key.len <= sizeof keybuf ? field_of_key(key.ptr, key.len) : F_OTHER;
+            int f = key.len <= sizeof keybuf ? field_of_key(key.ptr, key.len) : F_OTHER;
             skip_ws(&ps);
             if (ps.p >= ps.end || *ps.p != ':')
                 return fail_at(&ps, ps.p, "expected ':' after object key");

@@ -1,7 +1,7 @@
 /* test_jsonl.c: unit tests of index/write/jsonl.c: lede_jsonl_parse (a table of
  * lines with the fields or the exact error each must give, then the cases a
- * table cannot express: NUL bytes, bounds, scratch reuse, nesting depth) and
- * lede_parse_date. */
+ * table cannot express: NUL bytes, bounds, scratch reuse, nesting depth).
+ * lede_parse_date is tested with the calendar in test_date.c. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,65 +414,6 @@ static void test_depth_limit(void)
     lede_jsonl_scratch_free(&scratch);
 }
 
-static void test_parse_date(void)
-{
-    static const struct {
-        const char *text;
-        int32_t want;   /* 0: rejected */
-    } dates[] = {
-        {"2017-06-13", 20170613},
-        {"2016-02-29", 20160229},
-        {"2000-02-29", 20000229},
-        {"2400-02-29", 24000229},
-        {"1900-02-28", 19000228},
-        {"0001-01-01", 10101},
-        {"9999-12-31", 99991231},
-        {"2017-01-31", 20170131},
-        {"2017-04-30", 20170430},
-        {"2017-06-13T10:20:30Z", 20170613},
-        {"2017-06-13T", 20170613},
-        {"2017-06-13 anything", 20170613},
-        {"1900-02-29", 0},
-        {"2100-02-29", 0},
-        {"2017-02-29", 0},
-        {"2016-02-30", 0},
-        {"2017-04-31", 0},
-        {"2017-09-31", 0},
-        {"2017-11-31", 0},
-        {"2017-12-32", 0},
-        {"2017-13-01", 0},
-        {"2017-00-01", 0},
-        {"2017-01-00", 0},
-        {"0000-01-01", 0},
-        {"2017-06-1", 0},
-        {"2017-06-13x", 0},
-        {"2017-06-13t", 0},
-        {"2017_06_13", 0},
-        {"+017-06-13", 0},
-        {"2017-0a-13", 0},
-        {"201-06-130", 0},
-        {"", 0},
-    };
-    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
-        int32_t got = -1;
-        int rc = lede_parse_date(dates[i].text, strlen(dates[i].text), &got);
-        char detail[128];
-        snprintf(detail, sizeof detail, "%s: rc %d, got %d, want %d", dates[i].text, rc, (int)got,
-                 (int)dates[i].want);
-        if (dates[i].want)
-            CHECK_MSG(rc == 0 && got == dates[i].want, detail);
-        else
-            CHECK_MSG(rc == -1, detail);
-    }
-    /* only len bytes count: a valid prefix followed by garbage not in len */
-    int32_t got = 0;
-    CHECK_EQ_INT(lede_parse_date("2017-06-13garbage", 10, &got), 0);
-    CHECK_EQ_INT(got, 20170613);
-    CHECK_EQ_INT(lede_parse_date("2017-06-13", 9, &got), -1);
-    CHECK_EQ_INT(lede_parse_date(NULL, 0, &got), -1);
-    CHECK_EQ_INT(lede_parse_date("2017-06-13", 10, NULL), 0);
-}
-
 int main(void)
 {
     test_table();
@@ -481,6 +422,5 @@ int main(void)
     test_nul_escape();
     test_length_bounds();
     test_depth_limit();
-    test_parse_date();
     return tap_done();
 }
