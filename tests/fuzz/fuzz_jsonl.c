@@ -12,7 +12,8 @@
  *     overlongs, surrogates or code points above U+10FFFF);
  *   - jansson agrees: a line lede accepts is a JSON object to jansson too
  *     (which must accept it unless it has duplicate keys, which jansson is
- *     asked to refuse so the comparison is unambiguous), and each of the six
+ *     asked to refuse so the comparison is unambiguous, or a number too
+ *     big for jansson, which lede keeps as text), and each of the six
  *     keys that jansson sees as a string decodes to the same bytes.
  * A violation prints the line and aborts, so the fuzzer keeps the input.
  * Built with libFuzzer (-Dfuzz=true, clang; tests/fuzz/run.sh) and, with
@@ -134,7 +135,10 @@ static void check_doc(const char *line, size_t len, const lede_jsonl_scratch *sc
     json_error_t je;
     json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!root) {
-        if (strstr(je.text, "duplicate"))
+        /* jansson's own limits: no comparison (lede keeps a number id as
+         * its text, whatever its size). */
+        if (strstr(je.text, "duplicate") || strstr(je.text, "too big") ||
+            strstr(je.text, "overflow"))
             return;
         fail(line, len, "lede accepts a line jansson refuses: %s", je.text);
     }
