@@ -171,33 +171,12 @@ static char *jsonl_path, *zst_path, *txt_dir;
 static lede_doc docs[MAX_DOCS];
 static size_t ndocs;
 
-static lede_str copy_str(lede_str s)
-{
-    lede_str out = {NULL, 0};
-    if (!s.ptr)
-        return out;
-    char *p = malloc(s.len + 1);
-    if (!p)
-        abort();
-    memcpy(p, s.ptr, s.len);
-    p[s.len] = '\0';
-    out.ptr = p;
-    out.len = s.len;
-    return out;
-}
-
 static int keep_doc(void *ctx, const lede_doc *d)
 {
     (void)ctx;
     if (ndocs == MAX_DOCS)
         return 0;
-    lede_doc *c = &docs[ndocs++];
-    c->id = copy_str(d->id);
-    c->title = copy_str(d->title);
-    c->body = copy_str(d->body);
-    c->source = copy_str(d->source);
-    c->date = copy_str(d->date);
-    c->url = copy_str(d->url);
+    test_doc_copy(&docs[ndocs++], d);
     return 0;
 }
 
@@ -570,71 +549,85 @@ static int search(lede_search_opts *so, lede_err *err)
         tres = NULL;
         return rc;
     }
-    if (so->query && strstr(so->query, "social") && tres->total == 0)
+    if (!so->sources && strstr(so->query, "social") && tres->total == 0)
         CHECK_MSG(0, "a search found nothing when nothing failed");
     lede_results_free(tres);
     tres = NULL;
     return 0;
 }
 
+/* The searches of one trial, run in turn until one fails. */
+typedef struct search_spec {
+    const char *query;
+    uint32_t k, offset, group_hits;
+    int sort, facets, explain, exhaustive, plain, ids_only, with_body, filtered;
+} search_spec;
+
+static const search_spec FACETS[] = {
+    {"social media OR macron", 0, 0, 0, LEDE_SORT_RELEVANCE, 1, 1, 0, 0, 0, 0, 0},
+    {"social media OR macron", 0, 0, 0, LEDE_SORT_RELEVANCE, 1, 1, 0, 0, 0, 0, 1},
+    {NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+static const search_spec GROUPS[] = {
+    {"social media", 3, 0, 2, LEDE_SORT_RELEVANCE, 0, 0, 0, 0, 0, 1, 0},
+    {"social media", 3, 0, 2, LEDE_SORT_DATE, 0, 0, 0, 0, 0, 1, 0},
+    {NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+static const search_spec BY_DATE[] = {
+    {"social OR tax OR border", 0, 0, 0, LEDE_SORT_DATE, 0, 1, 0, 0, 0, 0, 1},
+    {NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+static const search_spec PREFIX_PHRASE[] = {
+    {"\"social media\" extrem* presid* -football title:fines", 4, 1, 0, LEDE_SORT_RELEVANCE, 0,
+     1, 0, 0, 0, 0, 0},
+    {"\"theresa may\" +facebook source:\"ITV News\" date>=2017-06-01", 4, 1, 0,
+     LEDE_SORT_RELEVANCE, 0, 1, 1, 0, 0, 0, 0},
+    {"May and Macron's social plans", 4, 1, 0, LEDE_SORT_RELEVANCE, 0, 1, 0, 1, 1, 0, 0},
+    {NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+
+/* filtered: two outlets (facets then count every outlet) and a date range. */
+static int run_specs(const search_spec *sp, lede_err *err)
+{
+    for (; sp->query; sp++) {
+        lede_search_opts so = {0};
+        so.query = sp->query;
+        so.k = sp->k;
+        so.offset = sp->offset;
+        so.group_hits = sp->group_hits;
+        so.sort = sp->sort;
+        so.facets = sp->facets;
+        so.facet_docs = 2;
+        so.explain = sp->explain;
+        so.exhaustive = sp->exhaustive;
+        so.plain = sp->plain;
+        so.ids_only = sp->ids_only;
+        so.with_body = sp->with_body;
+        if (sp->filtered) {
+            so.sources = outlets;
+            so.nsources = 2;
+            so.facets_ignore_sources = 1;
+            so.date_from = 20160101;
+            so.date_to = 20181231;
+        }
+        int rc = search(&so, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int r_search_facets(lede_err *err)
 {
-    lede_search_opts so = {0};
-    so.query = "social media OR macron";
-    so.facets = 1;
-    so.facet_docs = 2;
-    so.explain = 1;
-    int rc = search(&so, err);
-    if (rc)
-        return rc;
-    so.sources = outlets;
-    so.nsources = 2;
-    so.facets_ignore_sources = 1;
-    return search(&so, err);
+    return run_specs(FACETS, err);
 }
 static int r_search_groups(lede_err *err)
 {
-    lede_search_opts so = {0};
-    so.query = "social media";
-    so.group_hits = 2;
-    so.k = 3;
-    so.with_body = 1;
-    int rc = search(&so, err);
-    if (rc)
-        return rc;
-    so.sort = LEDE_SORT_DATE;
-    return search(&so, err);
+    return run_specs(GROUPS, err);
 }
 static int r_search_date(lede_err *err)
 {
-    lede_search_opts so = {0};
-    so.query = "social OR tax OR border";
-    so.sort = LEDE_SORT_DATE;
-    so.date_from = 20160101;
-    so.date_to = 20181231;
-    so.explain = 1;
-    return search(&so, err);
+    return run_specs(BY_DATE, err);
 }
 static int r_search_prefix_phrase(lede_err *err)
 {
-    lede_search_opts so = {0};
-    so.query = "\"social media\" extrem* presid* -football title:fines";
-    so.explain = 1;
-    so.k = 4;
-    so.offset = 1;
-    int rc = search(&so, err);
-    if (rc)
-        return rc;
-    so.query = "\"theresa may\" +facebook source:\"ITV News\" date>=2017-06-01";
-    so.exhaustive = 1;
-    rc = search(&so, err);
-    if (rc)
-        return rc;
-    so.query = "May and Macron's social plans";
-    so.plain = 1;
-    so.exhaustive = 0;
-    so.ids_only = 1;
-    return search(&so, err);
+    return run_specs(PREFIX_PHRASE, err);
 }
 static int r_search_syntax(lede_err *err)
 {
@@ -983,14 +976,8 @@ int main(int argc, char **argv)
     lede_results_free(shared_res);
     lede_suggester_free(shared_sg);
     lede_index_free(shared_ix);
-    for (size_t i = 0; i < ndocs; i++) {
-        free((void *)docs[i].id.ptr);
-        free((void *)docs[i].title.ptr);
-        free((void *)docs[i].body.ptr);
-        free((void *)docs[i].source.ptr);
-        free((void *)docs[i].date.ptr);
-        free((void *)docs[i].url.ptr);
-    }
+    for (size_t i = 0; i < ndocs; i++)
+        test_doc_free(&docs[i]);
     test_rmtree(scratch);
     free(scratch);
     free(fix_one);

@@ -14,7 +14,8 @@
  *     (which must accept it unless it has duplicate keys, which jansson is
  *     asked to refuse so the comparison is unambiguous, or a number too
  *     big for jansson, which lede keeps as text), and each of the six
- *     keys that jansson sees as a string decodes to the same bytes.
+ *     keys that jansson sees as a string decodes to the same bytes (but an
+ *     empty date, which lede reads as no date).
  * A violation prints the line and aborts, so the fuzzer keeps the input.
  * Built with libFuzzer (-Dfuzz=true, clang; tests/fuzz/run.sh) and, with
  * replay_main.c, as the plain 'fuzz-jsonl-replay' test over
@@ -148,6 +149,8 @@ static void check_doc(const char *line, size_t len, const lede_jsonl_scratch *sc
         json_t *v = json_object_get(root, KEYS[i]);
         if (json_is_string(v)) {
             size_t n = json_string_length(v);
+            if (i == 4 && n == 0 && !f[i].ptr)
+                continue; /* "date": "" is an unknown date (jsonl.c) */
             if (!f[i].ptr || f[i].len != n || memcmp(f[i].ptr, json_string_value(v), n))
                 fail(line, len, "field %s differs from jansson's string", KEYS[i]);
         } else if ((!v || json_is_null(v)) && f[i].ptr) {

@@ -43,32 +43,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static char *dir, *seg_path, *man_path, *del_path;
 
-static uint32_t crc_table[256];
-
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++)
-        c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void cleanup(void)
 {
     if (dir)
@@ -79,12 +53,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
-    }
     /* tmpfs when there is one: every input writes three files. */
     if (!getenv("TMPDIR") && access("/dev/shm", W_OK) == 0)
         setenv("TMPDIR", "/dev/shm", 1);
@@ -113,16 +81,16 @@ static void fix_checksums(uint8_t *m, size_t size)
         return;
     uint8_t *f = m + size - FOOTER_SIZE;
     for (int i = 0; i < NSEC; i++) {
-        uint64_t off = get_u64(f + 20 * i), len = get_u64(f + 20 * i + 8);
+        uint64_t off = test_get_u64(f + 20 * i), len = test_get_u64(f + 20 * i + 8);
         if (off <= size - FOOTER_SIZE && len <= size - FOOTER_SIZE - off)
-            put_u32(f + 20 * i + 16, crc32c(m + off, (size_t)len));
+            test_put_u32(f + 20 * i + 16, test_crc32c(m + off, (size_t)len));
     }
-    put_u32(f + NSEC * 20 + 12, crc32c(f, NSEC * 20 + 12));
+    test_put_u32(f + NSEC * 20 + 12, test_crc32c(f, NSEC * 20 + 12));
 }
 
 static void write_index(const uint8_t *seg, size_t size, int with_del)
 {
-    uint32_t ndocs = size >= FOOTER_SIZE ? get_u32(seg + size - FOOTER_SIZE + NSEC * 20) : 0;
+    uint32_t ndocs = size >= FOOTER_SIZE ? test_get_u32(seg + size - FOOTER_SIZE + NSEC * 20) : 0;
     write_file(seg_path, seg, size);
     char text[512];
     int n = snprintf(text, sizeof text,
@@ -130,7 +98,7 @@ static void write_index(const uint8_t *seg, size_t size, int with_del)
                      "analyzer stem=1 stopwords=0\nsegment seg-00000000.lede %u %s\n",
                      ndocs, with_del && ndocs ? "seg-00000000.1.del" : "-");
     n += snprintf(text + n, sizeof text - (size_t)n, "crc32c %08x\n",
-                  crc32c((const uint8_t *)text, (size_t)n));
+                  test_crc32c((const uint8_t *)text, (size_t)n));
     write_file(man_path, text, (size_t)n);
     unlink(del_path);
     if (with_del && ndocs && ndocs <= 1u << 20) {
@@ -139,9 +107,9 @@ static void write_index(const uint8_t *seg, size_t size, int with_del)
         if (!d)
             abort();
         memcpy(d, "LEDEDEL", 8);
-        put_u32(d + 8, ndocs);
+        test_put_u32(d + 8, ndocs);
         d[12] = 1;
-        put_u32(d + 12 + bytes, crc32c(d, 12 + bytes));
+        test_put_u32(d + 12 + bytes, test_crc32c(d, 12 + bytes));
         write_file(del_path, d, len);
         free(d);
     }

@@ -39,21 +39,6 @@ typedef struct docs {
     size_t n, cap, limit;
 } docs;
 
-static lede_str dup_str(lede_str s)
-{
-    lede_str o = {NULL, 0};
-    if (!s.ptr)
-        return o;
-    char *p = malloc(s.len + 1);
-    if (!p)
-        abort();
-    memcpy(p, s.ptr, s.len);
-    p[s.len] = '\0';
-    o.ptr = p;
-    o.len = s.len;
-    return o;
-}
-
 static int keep(void *ctx, const lede_doc *d)
 {
     docs *ds = ctx;
@@ -65,27 +50,14 @@ static int keep(void *ctx, const lede_doc *d)
         if (!ds->d)
             abort();
     }
-    lede_doc *c = &ds->d[ds->n++];
-    c->id = dup_str(d->id);
-    c->title = dup_str(d->title);
-    c->body = dup_str(d->body);
-    c->source = dup_str(d->source);
-    c->date = dup_str(d->date);
-    c->url = dup_str(d->url);
+    test_doc_copy(&ds->d[ds->n++], d);
     return 0;
 }
 
 static void free_docs(docs *ds)
 {
-    for (size_t i = 0; i < ds->n; i++) {
-        lede_doc *c = &ds->d[i];
-        free((void *)c->id.ptr);
-        free((void *)c->title.ptr);
-        free((void *)c->body.ptr);
-        free((void *)c->source.ptr);
-        free((void *)c->date.ptr);
-        free((void *)c->url.ptr);
-    }
+    for (size_t i = 0; i < ds->n; i++)
+        test_doc_free(&ds->d[i]);
     free(ds->d);
 }
 
