@@ -24,6 +24,10 @@ static int err_vset(lede_err *err, int rc, long at, const char *fmt, va_list ap)
     err->rc = rc;
     err->at = at;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    /* One line (lede.h), even when the message quotes a caller's bytes
+     * (an id, a query) holding line breaks. */
+    for (char *p = err->msg; (p = strpbrk(p, "\r\n"));)
+        *p = ' ';
     return rc;
 }
 

@@ -62,7 +62,13 @@ static void explain_leaf(explain_ctx *e, lede_qnode *q)
             df = leaf->df[i];
     }
     t->term = lede_arena_strndup(e->a, words.p ? (char *)words.p : "", words.len);
+    int oom = words.rc || !t->term;
     lede_buf_free(&words);
+    if (oom) {
+        e->n--;
+        e->rc = LEDE_ENOMEM;
+        return;
+    }
     t->field = field_name(q->field);
     t->tf = hit ? it->freq(it) : 0;
     t->df = df;
@@ -128,7 +134,8 @@ static int fill_hit(lede_fetch *hc, const lede_topk_entry *e, int explain, int i
     } else if ((rc = lede_docstore_get(&ss->seg->store, e->doc, &hc->rec, err))) {
         return rc;
     } else if ((rc = lede_stored_from_record(hc->rec.p, hc->rec.len, &h->doc))) {
-        return lede_err_set(err, rc, "stored document is corrupt");
+        return lede_err_set(err, rc,
+                            rc == LEDE_ENOMEM ? "out of memory" : "stored document is corrupt");
     }
     if (!hc->opts->with_body) {
         h->doc.body.ptr = NULL;

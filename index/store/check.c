@@ -116,7 +116,10 @@ static int walk_term(void *ctx, const char *key, size_t len, const lede_term_ent
     lede_cursor c;
     uint32_t count = 0, body = 0;
     uint64_t cf = 0;
-    if (lede_cursor_open(&c, w->seg, e, w->a) == 0) {
+    int rc = lede_cursor_open(&c, w->seg, e, w->a);
+    if (rc == LEDE_ENOMEM)
+        return rc;
+    if (rc == 0) {
         for (; c.doc != LEDE_NO_DOC; lede_cursor_next(&c)) {
             uint32_t tf = lede_cursor_tf(&c), n = 0;
             count++;
@@ -132,6 +135,8 @@ static int walk_term(void *ctx, const char *key, size_t len, const lede_term_ent
                 break;
         }
     }
+    if (c.rc == LEDE_ENOMEM)
+        return c.rc;
     if (c.rc || count != e->df || cf != e->cf || (!title && body != e->df_body))
         fault(w->chk, "%s: postings of term \"%.*s\" are corrupt", w->seg->path,
               (int)(len - (size_t)title), key + title);
@@ -192,14 +197,18 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
     lede_err err;
     lede_err_clear(&err);
     lede_doc d;
-    if (lede_docstore_get(&seg->store, doc, &rec, &err) || lede_record_decode(rec.p, rec.len, &d)) {
+    int rc = lede_docstore_get(&seg->store, doc, &rec, &err);
+    if (rc == LEDE_ENOMEM) {
+        lede_buf_free(&rec);
+        return rc;
+    }
+    if (rc || lede_record_decode(rec.p, rec.len, &d)) {
         fault(chk, "%s: stored document %u is unreadable: %s", seg->path, doc, err.msg);
         lede_buf_free(&rec);
         return 0;
     }
     dt->n = 0;
     uint32_t next = 0;
-    int rc = 0;
     if (d.title.ptr)
         rc = lede_analyze(an, d.title.ptr, d.title.len, 0, collect, dt, &next);
     uint32_t ntitle = dt->n;
@@ -207,6 +216,10 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
     if (!rc && d.body.ptr)
         rc = lede_analyze(an, d.body.ptr, d.body.len, next + 1, collect, dt, NULL);
     lede_str id = lede_segment_id(seg, doc);
+    if (rc == LEDE_ENOMEM) {
+        lede_buf_free(&rec);
+        return rc;
+    }
     if (rc)
         fault(chk, "%s: document %u cannot be analyzed", seg->path, doc);
     else if (info.title_len != ntitle || info.doc_len != dt->n || info.body_start != next + 1)
@@ -228,7 +241,8 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
               seg->path, (int)id.len, id.ptr);
     for (uint32_t i = 0; i < dt->n; i++)
         dt->order[i] = i;
-    qsort_r(dt->order, dt->n, sizeof *dt->order, by_term_pos, dt);
+    if (dt->n)
+        qsort_r(dt->order, dt->n, sizeof *dt->order, by_term_pos, dt);
     uint32_t *want = malloc((dt->n ? dt->n : 1) * sizeof *want);
     if (!want) {
         lede_buf_free(&rec);
@@ -257,11 +271,18 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
             if (ts && ts->e.df > LEDE_BLOCK) {
                 if (!ts->cursor) {
                     ts->cursor = lede_arena_alloc(table->keep, sizeof *ts->cursor);
-                    bad = !ts->cursor || lede_cursor_open(ts->cursor, seg, &ts->e, table->keep);
+                    bad = ts->cursor ? lede_cursor_open(ts->cursor, seg, &ts->e, table->keep)
+                                     : LEDE_ENOMEM;
+                    if (bad)
+                        ts->cursor = NULL;
                 }
                 cp = ts->cursor;
             } else if (ts) {
-                bad = lede_cursor_open(&local, seg, &ts->e, a) != 0;
+                bad = lede_cursor_open(&local, seg, &ts->e, a);
+            }
+            if (bad == LEDE_ENOMEM) {
+                rc = bad;
+                break;
             }
             if (bad) {
                 fault(chk, "%s: term \"%s\" of document \"%.*s\" is missing", seg->path,
@@ -276,6 +297,10 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
             } else if (!field) {
                 uint32_t n;
                 const uint32_t *pos = lede_cursor_positions(cp, &n);
+                if (!pos && cp->rc == LEDE_ENOMEM) {
+                    rc = cp->rc;
+                    break;
+                }
                 if (!pos || n != tf || memcmp(pos, want, tf * sizeof *pos))
                     fault(chk, "%s: positions of \"%s\" in document \"%.*s\" are wrong", seg->path,
                           dt->terms[i], (int)id.len, id.ptr);
@@ -289,7 +314,7 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
     }
     free(want);
     lede_buf_free(&rec);
-    return 0;
+    return rc;
 }
 
 int lede_index_check(const char *dir, lede_report_fn report, void *ctx, lede_err *err)

@@ -301,7 +301,8 @@ int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede
         if (d == doc) {
             out->len = 0;
             lede_buf_put(out, start, (size_t)(p - start));
-            rc = out->rc;
+            if ((rc = out->rc))
+                lede_err_set(err, rc, "out of memory copying stored document %u", doc);
             goto done;
         }
     }

@@ -278,7 +278,7 @@ int lede_index_get(lede_index *ix, const char *id, size_t len, lede_stored *out,
         lede_buf rec = {0};
         int rc = lede_docstore_get(&ss->seg->store, d, &rec, err);
         if (!rc && (rc = lede_stored_from_record(rec.p, rec.len, out)))
-            lede_err_set(err, rc, "stored document is corrupt");
+            lede_err_set(err, rc, rc == LEDE_ENOMEM ? "out of memory" : "stored document is corrupt");
         lede_buf_free(&rec);
         return rc;
     }

@@ -152,10 +152,8 @@ int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_pa
         for (uint32_t g = 0; g < ng && !rc; g++) {
             uint32_t s = group[g];
             lede_cursor c;
-            if (lede_cursor_open(&c, in[s].seg, &heap.it[s].e, scratch)) {
-                rc = LEDE_ECORRUPT;
+            if ((rc = lede_cursor_open(&c, in[s].seg, &heap.it[s].e, scratch)))
                 break;
-            }
             for (; c.doc != LEDE_NO_DOC; lede_cursor_next(&c)) {
                 uint32_t nd = remap[s][c.doc];
                 if (nd == LEDE_NO_DOC)

@@ -39,46 +39,9 @@
 #include "lede/lede.h"
 #include "lede/search.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-/* CRC-32C (Castagnoli), as lede_crc32c(0, ...). */
-static uint32_t crc32c(const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++)
-        c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void put_u64(uint8_t *p, uint64_t v)
 {
@@ -446,8 +409,8 @@ static void parse_layout(const uint8_t *m, size_t size, layout *L)
         die("segment does not have the expected layout");
     L->footer = size - FOOTER_SIZE;
     for (int i = 0; i < NSEC; i++) {
-        L->off[i] = (size_t)get_u64(m + L->footer + 20 * i);
-        L->len[i] = (size_t)get_u64(m + L->footer + 20 * i + 8);
+        L->off[i] = (size_t)test_get_u64(m + L->footer + 20 * i);
+        L->len[i] = (size_t)test_get_u64(m + L->footer + 20 * i + 8);
         if (L->off[i] + L->len[i] > L->footer)
             die("segment section table unexpected");
     }
@@ -470,8 +433,8 @@ static void fix_checksums(uint8_t *m, const layout *L)
 {
     uint8_t *f = m + L->footer;
     for (int i = 0; i < NSEC; i++)
-        put_u32(f + 20 * i + 16, crc32c(m + L->off[i], L->len[i]));
-    put_u32(f + NSEC * 20 + 12, crc32c(f, NSEC * 20 + 12));
+        test_put_u32(f + 20 * i + 16, test_crc32c(m + L->off[i], L->len[i]));
+    test_put_u32(f + NSEC * 20 + 12, test_crc32c(f, NSEC * 20 + 12));
 }
 
 /* ------------------------------------------------------------ tallies */
@@ -623,9 +586,9 @@ static void damage_structure(const char *dir, const char *path, tally *t, long p
         for (int field = 0; field < 2; field++) {
             for (size_t d = 0; d < sizeof deltas / sizeof *deltas; d++) {
                 memcpy(m, orig, size);
-                uint64_t v = get_u64(f + 20 * s + 8 * field);
+                uint64_t v = test_get_u64(f + 20 * s + 8 * field);
                 put_u64(f + 20 * s + 8 * field, v + (uint64_t)deltas[d]);
-                put_u32(f + NSEC * 20 + 12, crc32c(f, NSEC * 20 + 12));
+                test_put_u32(f + NSEC * 20 + 12, test_crc32c(f, NSEC * 20 + 12));
                 write_all(path, m, size);
                 snprintf(what, sizeof what, "footer: %s %s %+lld", sec_names[s],
                          field ? "length" : "offset", (long long)deltas[d]);
@@ -658,8 +621,8 @@ static void damage_structure(const char *dir, const char *path, tally *t, long p
     for (int field = 0; field < 2; field++) {
         for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
             memcpy(m, orig, size);
-            put_u32(f + NSEC * 20 + 4 * field, counts[c]);
-            put_u32(f + NSEC * 20 + 12, crc32c(f, NSEC * 20 + 12));
+            test_put_u32(f + NSEC * 20 + 4 * field, counts[c]);
+            test_put_u32(f + NSEC * 20 + 12, test_crc32c(f, NSEC * 20 + 12));
             write_all(path, m, size);
             snprintf(what, sizeof what, "footer: %s = %u", field ? "nterms" : "ndocs", counts[c]);
             tally_add(t, probe(dir, what), 0, NULL, what);
@@ -679,7 +642,7 @@ static void write_manifest(const char *dir, const char *body)
     if (!text)
         die("out of memory");
     memcpy(text, body, n);
-    n += (size_t)sprintf(text + n, "crc32c %08x\n", crc32c(body, strlen(body)));
+    n += (size_t)sprintf(text + n, "crc32c %08x\n", test_crc32c(body, strlen(body)));
     write_all(path, text, n);
     free(text);
     free(path);
@@ -688,10 +651,10 @@ static void write_manifest(const char *dir, const char *body)
 static void del_image(uint8_t *out, uint32_t ndocs, uint8_t bits, size_t *len)
 {
     memcpy(out, "LEDEDEL", 8);
-    put_u32(out + 8, ndocs);
+    test_put_u32(out + 8, ndocs);
     size_t nb = ((size_t)ndocs + 7) / 8;
     memset(out + 12, bits, nb);
-    put_u32(out + 12 + nb, crc32c(out, 12 + nb));
+    test_put_u32(out + 12 + nb, test_crc32c(out, 12 + nb));
     *len = 16 + nb;
 }
 
@@ -983,7 +946,6 @@ static void find_files(const char *dir)
 
 int main(int argc, char **argv)
 {
-    crc_init();
     double t0 = now_s();
     const char *seeds = argc > 1 ? argv[1] : NULL;
     if (!seeds) {

@@ -318,6 +318,15 @@ static void check_deleted_gone(const char *dir, const docs *c, size_t every, siz
         CHECK_MSG(rc == (deleted ? LEDE_ENOTFOUND : 0), label);
         lede_stored_free(&s);
     }
+    {
+        /* An unknown id with line breaks in it: the message stays one line
+         * (lede.h), as it names the id. */
+        lede_stored s;
+        lede_err err;
+        lede_err_clear(&err);
+        CHECK_EQ_INT(lede_index_get(ix, "no\nsuch\r\nid", 11, &s, &err), LEDE_ENOTFOUND);
+        CHECK_MSG(err.msg[0] && !strchr(err.msg, '\n') && !strchr(err.msg, '\r'), err.msg);
+    }
     /* "Every document except" a word nobody uses: exactly the live ones. */
     lede_search_opts o;
     memset(&o, 0, sizeof o);

@@ -1,4 +1,5 @@
-/* testutil.c: scratch directories and paths for the test programs. */
+/* testutil.c: scratch directories, paths, document copies and CRC-32C for
+ * the test programs (testutil.h). */
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 #include "lede/ingest.h"
@@ -92,4 +93,62 @@ lede_index *test_build_index(const char *dir, const char *path, uint64_t limit)
         return NULL;
     }
     return ix;
+}
+
+static lede_str str_copy(lede_str s)
+{
+    lede_str out = {NULL, 0};
+    if (!s.ptr)
+        return out;
+    char *p = malloc(s.len + 1);
+    if (!p) {
+        perror("malloc");
+        exit(1);
+    }
+    memcpy(p, s.ptr, s.len);
+    p[s.len] = '\0';
+    out.ptr = p;
+    out.len = s.len;
+    return out;
+}
+
+void test_doc_copy(lede_doc *out, const lede_doc *doc)
+{
+    out->id = str_copy(doc->id);
+    out->title = str_copy(doc->title);
+    out->body = str_copy(doc->body);
+    out->source = str_copy(doc->source);
+    out->date = str_copy(doc->date);
+    out->url = str_copy(doc->url);
+}
+
+void test_doc_free(lede_doc *doc)
+{
+    free((void *)doc->id.ptr);
+    free((void *)doc->title.ptr);
+    free((void *)doc->body.ptr);
+    free((void *)doc->source.ptr);
+    free((void *)doc->date.ptr);
+    free((void *)doc->url.ptr);
+    memset(doc, 0, sizeof *doc);
+}
+
+uint32_t test_crc32c(const void *data, size_t n)
+{
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    const uint8_t *p = data;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++)
+        c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
 }
