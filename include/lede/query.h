@@ -86,8 +86,9 @@ struct lede_search_opts;
 struct lede_index;
 int lede_corpus_stats_gather(struct lede_index *ix, const struct lede_search_opts *opts,
                              lede_corpus_stats **out, lede_err *err);
-/* Adds from's counts to into (documents in neither are not counted twice
- * only if the indexes share no document: shards partition the corpus). */
+/* Adds from's counts to into: right when the indexes share no document
+ * (shards partition the corpus). On failure into is left partly merged:
+ * free it. */
 int lede_corpus_stats_merge(lede_corpus_stats *into, const lede_corpus_stats *from,
                             lede_err *err);
 void lede_corpus_stats_free(lede_corpus_stats *s);

@@ -379,8 +379,8 @@ static int add_filters(lede_arena *a, const lede_search_opts *opts, int with_sou
         if (!f)
             return LEDE_ENOMEM;
         f->kind = Q_DATE;
-        f->date_lo = opts->date_from ? opts->date_from : 1;
-        f->date_hi = opts->date_to ? opts->date_to : INT32_MAX;
+        f->date_lo = opts->date_from ? opts->date_from : LEDE_DATE_MIN;
+        f->date_hi = opts->date_to ? opts->date_to : LEDE_DATE_MAX;
         must[top->nmust++] = f;
     }
     *root = top;

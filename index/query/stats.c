@@ -292,7 +292,9 @@ int lede_corpus_stats_merge(lede_corpus_stats *into, const lede_corpus_stats *fr
     into->N += from->N;
     into->sum_doc += from->sum_doc;
     into->sum_title += from->sum_title;
-    return lede_stats_finish(into);
+    if ((rc = lede_stats_finish(into)))
+        return lede_err_set(err, rc, "out of memory");
+    return 0;
 }
 
 uint64_t lede_corpus_stats_docs(const lede_corpus_stats *s)

@@ -122,8 +122,8 @@ lede_query *lede_query_date_range(lede_query_tree *t, int32_t from, int32_t to)
 {
     lede_query *q = node(t, QB_DATE, NULL, 0);
     if (q) {
-        q->lo = from > 0 ? from : 1;
-        q->hi = to > 0 ? to : INT32_MAX;
+        q->lo = from > 0 ? from : LEDE_DATE_MIN;
+        q->hi = to > 0 ? to : LEDE_DATE_MAX;
     }
     return q;
 }

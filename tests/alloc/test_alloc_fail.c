@@ -48,6 +48,7 @@
 #include "lede/index.h"
 #include "lede/ingest.h"
 #include "lede/lede.h"
+#include "lede/query.h"
 #include "lede/search.h"
 #include "lede/suggest.h"
 #include "tap.h"
@@ -643,6 +644,71 @@ static int r_search_syntax(lede_err *err)
     return rc;
 }
 
+/* A query tree (include/lede/query.h) built and searched in the armed
+ * call: every builder, then the search. A builder returns NULL only when
+ * out of memory; lede_query_add returns LEDE_ENOMEM. */
+static int r_search_tree(lede_err *err)
+{
+    lede_query_tree *t = lede_query_tree_new();
+    if (!t)
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory");
+    lede_query *b = lede_query_bool(t), *n[6];
+    n[0] = lede_query_match(t, LEDE_FIELD_ALL, "social media", 12, 0);
+    n[1] = lede_query_phrase(t, LEDE_FIELD_TITLE, "border wall", 11);
+    n[2] = lede_query_prefix(t, LEDE_FIELD_ALL, "presid", 6);
+    n[3] = lede_query_keyword(t, LEDE_COLUMN_SOURCE, "Reuters", 7);
+    n[4] = lede_query_string(t, "macron OR tax", 13, 0);
+    n[5] = lede_query_date_range(t, 20100101, 20201231);
+    int rc = b ? 0 : LEDE_ENOMEM;
+    static const lede_occur occ[6] = {LEDE_SHOULD, LEDE_SHOULD, LEDE_SHOULD, LEDE_MUST_NOT,
+                                      LEDE_SHOULD, LEDE_FILTER};
+    for (int i = 0; i < 6 && !rc; i++)
+        rc = n[i] ? lede_query_add(b, occ[i], n[i]) : LEDE_ENOMEM;
+    if (rc) {
+        lede_query_tree_free(t);
+        return lede_err_set(err, rc, "out of memory");
+    }
+    lede_search_opts so = {0};
+    so.tree = b;
+    so.facets = 1;
+    so.explain = 1;
+    tres = (lede_results *)err; /* must be reset */
+    rc = lede_search(tix, &so, &tres, err);
+    lede_query_tree_free(t);
+    if (rc) {
+        CHECK(tres == NULL);
+        tres = NULL;
+        return rc;
+    }
+    lede_results_free(tres);
+    tres = NULL;
+    return 0;
+}
+
+/* Corpus statistics gathered twice, summed, and searched with. */
+static int r_corpus_stats(lede_err *err)
+{
+    lede_search_opts so = {0};
+    so.query = "social media presid* \"border wall\" title:tax";
+    lede_corpus_stats *a = (lede_corpus_stats *)err, *b = NULL; /* a must be reset */
+    int rc = lede_corpus_stats_gather(tix, &so, &a, err);
+    if (rc) {
+        CHECK(a == NULL);
+        return rc;
+    }
+    if (!(rc = lede_corpus_stats_gather(tix, &so, &b, err)) &&
+        !(rc = lede_corpus_stats_merge(a, b, err))) {
+        so.stats = a;
+        tres = NULL;
+        rc = lede_search(tix, &so, &tres, err);
+        lede_results_free(tres);
+        tres = NULL;
+    }
+    lede_corpus_stats_free(a);
+    lede_corpus_stats_free(b);
+    return rc;
+}
+
 /* The calls of fn in a new thread: the per-thread analyzer and
  * decompression contexts are made there, in the armed call, and freed when
  * the thread ends. */
@@ -856,6 +922,8 @@ static const trial trials[] = {
     {"search prefixes, phrases", s_fresh_index, r_search_prefix_phrase, t_index, 0},
     {"search in a new thread", s_fresh_index, r_search_in_thread, t_index, 0},
     {"search syntax error", s_fresh_index, r_search_syntax, t_index, 0},
+    {"search a query tree", s_fresh_index, r_search_tree, t_index, 0},
+    {"corpus stats gather, merge, search", s_fresh_index, r_corpus_stats, t_index, 0},
     {"index_get (new thread)", s_fresh_index, r_get, t_index, 0},
     {"index_analyzer (new thread)", s_fresh_index, r_analyzer, t_index, 0},
     {"snippet_make", nothing, r_snippet, nothing_rc, 0},
