@@ -369,15 +369,22 @@ static int wanted_kind(const char *kind)
     return 0;
 }
 
-static int run_allsides(const char *root)
+/* The allsides corpus and the benchmark queries under $LEDE_SHARED (or
+ * ../../shared); 0 if both can be read. */
+static int shared_paths(char *corpus, size_t ccap, char *qpath, size_t qcap)
 {
     const char *shared = getenv("LEDE_SHARED");
     if (!shared || !*shared)
         shared = "../../shared";
+    snprintf(corpus, ccap, "%s/corpora/allsides-news/corpus.jsonl.zst", shared);
+    snprintf(qpath, qcap, "%s/queries/search-benchmark-game.jsonl", shared);
+    return access(corpus, R_OK) != 0 || access(qpath, R_OK) != 0;
+}
+
+static int run_allsides(const char *root)
+{
     char corpus[1024], qpath[1024];
-    snprintf(corpus, sizeof corpus, "%s/corpora/allsides-news/corpus.jsonl.zst", shared);
-    snprintf(qpath, sizeof qpath, "%s/queries/search-benchmark-game.jsonl", shared);
-    if (access(corpus, R_OK) != 0 || access(qpath, R_OK) != 0) {
+    if (shared_paths(corpus, sizeof corpus, qpath, sizeof qpath)) {
         printf("SKIP: %s not found (set LEDE_SHARED to the shared folder): allsides oracle not run\n",
                access(corpus, R_OK) != 0 ? corpus : qpath);
         return SKIP_CODE;
@@ -508,12 +515,8 @@ static int run_random(const char *root)
     CHECK(t.pruned > 50);
     lede_index_free(ix);
     /* The same on news articles, where lists span many blocks. */
-    const char *shared = getenv("LEDE_SHARED");
-    if (!shared || !*shared)
-        shared = "../../shared";
-    char corpus[1024];
-    snprintf(corpus, sizeof corpus, "%s/corpora/allsides-news/corpus.jsonl.zst", shared);
-    if (access(corpus, R_OK) != 0) {
+    char corpus[1024], qpath[1024];
+    if (shared_paths(corpus, sizeof corpus, qpath, sizeof qpath)) {
         printf("SKIP: %s not found: random queries on news articles not run\n", corpus);
         return 0;
     }
@@ -752,13 +755,8 @@ static int run_shards(const char *root)
            (unsigned long long)t.queries, (unsigned long long)t.syntax,
            (unsigned long long)t.hits);
     CHECK(t.hits > 100);
-    const char *shared = getenv("LEDE_SHARED");
-    if (!shared || !*shared)
-        shared = "../../shared";
     char corpus[1024], qpath[1024];
-    snprintf(corpus, sizeof corpus, "%s/corpora/allsides-news/corpus.jsonl.zst", shared);
-    snprintf(qpath, sizeof qpath, "%s/queries/search-benchmark-game.jsonl", shared);
-    if (access(corpus, R_OK) != 0 || access(qpath, R_OK) != 0) {
+    if (shared_paths(corpus, sizeof corpus, qpath, sizeof qpath)) {
         printf("SKIP: %s not found: shards on news articles not run\n", corpus);
         return 0;
     }
