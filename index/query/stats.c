@@ -138,7 +138,9 @@ int lede_stats_finish(lede_corpus_stats *s)
 {
     if (s->rc)
         return s->rc;
-    qsort(s->terms, s->nterms, sizeof *s->terms, term_order);
+    /* qsort and bsearch take no NULL base, even for no elements. */
+    if (s->nterms)
+        qsort(s->terms, s->nterms, sizeof *s->terms, term_order);
     uint32_t m = 0;
     for (uint32_t i = 0; i < s->nterms; i++) {
         if (m && term_order(&s->terms[m - 1], &s->terms[i]) == 0) {
@@ -148,7 +150,8 @@ int lede_stats_finish(lede_corpus_stats *s)
         s->terms[m++] = s->terms[i];
     }
     s->nterms = m;
-    qsort(s->prefixes, s->nprefixes, sizeof *s->prefixes, prefix_order);
+    if (s->nprefixes)
+        qsort(s->prefixes, s->nprefixes, sizeof *s->prefixes, prefix_order);
     m = 0;
     for (uint32_t i = 0; i < s->nprefixes; i++) {
         if (m && prefix_order(&s->prefixes[m - 1], &s->prefixes[i]) == 0) {
@@ -166,6 +169,8 @@ int lede_stats_finish(lede_corpus_stats *s)
 const lede_stat_term *lede_stats_find_term(const lede_corpus_stats *s, const char *key, size_t len)
 {
     lede_stat_term probe = {(char *)key, len, 0, 0};
+    if (!s->nterms)
+        return NULL;
     return bsearch(&probe, s->terms, s->nterms, sizeof *s->terms, term_order);
 }
 
@@ -173,6 +178,8 @@ const lede_stat_prefix *lede_stats_find_prefix(const lede_corpus_stats *s, const
                                                size_t len)
 {
     lede_stat_prefix probe = {(char *)key, len, NULL, NULL, 0};
+    if (!s->nprefixes)
+        return NULL;
     return bsearch(&probe, s->prefixes, s->nprefixes, sizeof *s->prefixes, prefix_order);
 }
 
