@@ -1,9 +1,9 @@
 /* base/base.h: the private header of the base layer (index/base/): the
  * per-query arena, the sticky-rc byte buffer, varints and the block codec,
- * CRC-32C, the hash, and the monotonic clock. date.c and utf8.c implement
- * public headers (lede/date.h, lede/utf8.h), since lede-server needs them
- * too. Every other layer may include it; it includes only the public
- * headers. */
+ * CRC-32C, the hash and the hash table, and the monotonic clock. date.c and
+ * utf8.c implement public headers (lede/date.h, lede/utf8.h), since
+ * lede-server needs them too. Every other layer may include it; it includes
+ * only the public headers. */
 #ifndef LEDE_BASE_H
 #define LEDE_BASE_H
 
@@ -111,6 +111,91 @@ static inline uint32_t lede_hash(const void *data, size_t n)
     h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     return (uint32_t)h;
+}
+
+/* ======================================================= hashtab.c
+ * The one hash table of liblede's in-memory indexes: open addressing with
+ * linear probing, a power-of-two capacity, at most half full. It maps keys
+ * to entries the caller keeps in its own array and names by index: a slot
+ * holds an entry's index and its 32-bit hash, so a probe compares keys only
+ * when the hashes agree, and growing rehashes no key. The caller says how a
+ * key compares with an entry (eq); static inline look-ups let the compiler
+ * inline it, which the indexing hot path (write/pending.c) relies on.
+ *
+ * A zeroed lede_htab is an empty table. lede_htab_reset empties it in O(1)
+ * (pending.c empties a table per document): a slot's ref is base + index +
+ * 1, and every ref at or below base is an empty slot. */
+#define LEDE_HTAB_NONE UINT32_MAX
+#define LEDE_HTAB_MAX ((uint32_t)1 << 30)   /* entries; indexes stay below it */
+typedef struct lede_hslot {
+    uint32_t hash, ref;
+} lede_hslot;
+typedef struct lede_htab {
+    lede_hslot *slot;    /* NULL until the first insert (or lede_htab_init) */
+    uint32_t mask;       /* capacity - 1 */
+    uint32_t n;          /* entries */
+    uint32_t base, top;  /* refs <= base are empty; top: the largest ref stored */
+} lede_htab;
+/* Does entry idx of ctx's array hold key[0..len)? */
+typedef bool (*lede_htab_eq_fn)(const void *ctx, uint32_t idx, const void *key, size_t len);
+/* Optional: room for at least n entries before the first growth. */
+int lede_htab_init(lede_htab *t, uint32_t n);
+void lede_htab_free(lede_htab *t);             /* NULL or zeroed is fine; t is zeroed */
+void lede_htab_reset(lede_htab *t);            /* empties t, keeps its capacity */
+size_t lede_htab_bytes(const lede_htab *t);    /* memory of the slots */
+int lede_htab_insert_slow(lede_htab *t, uint32_t hash, uint32_t idx);
+
+/* The index of the entry holding key (hash = lede_hash of it, or any hash
+ * the caller uses consistently), or LEDE_HTAB_NONE; then *pos, if not
+ * NULL, is the slot lede_htab_insert fills. */
+static inline uint32_t lede_htab_find(const lede_htab *t, uint32_t hash, const void *key,
+                                      size_t len, lede_htab_eq_fn eq, const void *ctx,
+                                      uint32_t *pos)
+{
+    uint32_t i = hash & t->mask;
+    if (t->slot) {
+        for (;; i = (i + 1) & t->mask) {
+            lede_hslot s = t->slot[i];
+            if (s.ref <= t->base)
+                break;
+            if (s.hash == hash && eq(ctx, s.ref - t->base - 1, key, len))
+                return s.ref - t->base - 1;
+        }
+    }
+    if (pos)
+        *pos = i;
+    return LEDE_HTAB_NONE;
+}
+
+/* Records entry idx (< LEDE_HTAB_MAX) under hash at pos, which the last
+ * lede_htab_find of its key returned (with no insert since); grows the
+ * table when it would be more than half full. LEDE_ENOMEM or LEDE_ELIMIT
+ * leave the table as it was. */
+static inline int lede_htab_insert(lede_htab *t, uint32_t pos, uint32_t hash, uint32_t idx)
+{
+    if (!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1 || idx >= LEDE_HTAB_MAX)
+        return lede_htab_insert_slow(t, hash, idx);
+    uint32_t ref = t->base + idx + 1;
+    t->slot[pos] = (lede_hslot){hash, ref};
+    if (ref > t->top)
+        t->top = ref;
+    t->n++;
+    return 0;
+}
+
+/* The entry in hash's first slot, or LEDE_HTAB_NONE: a guess, no key is
+ * compared, for prefetching what a look-up will touch. */
+static inline uint32_t lede_htab_peek(const lede_htab *t, uint32_t hash)
+{
+    if (!t->slot)
+        return LEDE_HTAB_NONE;
+    uint32_t ref = t->slot[hash & t->mask].ref;
+    return ref > t->base ? ref - t->base - 1 : LEDE_HTAB_NONE;
+}
+static inline void lede_htab_prefetch(const lede_htab *t, uint32_t hash)
+{
+    if (t->slot)
+        __builtin_prefetch(&t->slot[hash & t->mask]);
 }
 
 static inline void lede_buf_put_varint(lede_buf *b, uint64_t v)

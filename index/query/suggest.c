@@ -249,7 +249,7 @@ typedef struct bvar {            /* a spelling other than the key */
     uint32_t count, first, next; /* next variant + 1 */
 } bvar;
 
-typedef struct bpair {           /* key = (first word + 1) << 32 | second word; 0 = empty */
+typedef struct bpair {           /* key = first word << 32 | second word */
     uint64_t key;
     uint32_t count, last_title;
 } bpair;
@@ -266,20 +266,18 @@ typedef struct btok {
 /* A string -> id table over a pool (words by folded key, stems). */
 typedef struct strtab {
     lede_buf pool;
-    uint32_t *off, *hash;        /* per id */
+    uint32_t *off;               /* per id */
     uint16_t *len;
     size_t n, cap;
-    uint32_t *slots;             /* id + 1, open addressing */
-    size_t nslots;
+    lede_htab index;             /* string -> id */
 } strtab;
 
 static void strtab_free(strtab *t)
 {
     lede_buf_free(&t->pool);
     free(t->off);
-    free(t->hash);
     free(t->len);
-    free(t->slots);
+    lede_htab_free(&t->index);
 }
 
 static const char *strtab_str(const strtab *t, uint32_t id)
@@ -296,43 +294,27 @@ static int pool_add(lede_buf *pool, const char *s, size_t n, uint32_t *off)
     return pool->rc;
 }
 
+static bool strtab_eq(const void *ctx, uint32_t id, const void *key, size_t len)
+{
+    const strtab *t = ctx;
+    return t->len[id] == len && memcmp(strtab_str(t, id), key, len) == 0;
+}
+
 /* The id of s[0..n) (n < 65536), added if new (*added = 1). */
 static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id, int *added)
 {
-    uint32_t h = lede_hash(s, n);
+    uint32_t h = lede_hash(s, n), pos;
     *added = 0;
-    if (t->n * 2 >= t->nslots) {
-        size_t cap = t->nslots ? t->nslots * 2 : 4096;
-        uint32_t *slots = calloc(cap, sizeof *slots);
-        if (!slots)
-            return LEDE_ENOMEM;
-        for (size_t i = 0; i < t->n; i++) {
-            size_t j = t->hash[i] & (cap - 1);
-            while (slots[j])
-                j = (j + 1) & (cap - 1);
-            slots[j] = (uint32_t)i + 1;
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->nslots = cap;
+    uint32_t i = lede_htab_find(&t->index, h, s, n, strtab_eq, t, &pos);
+    if (i != LEDE_HTAB_NONE) {
+        *id = i;
+        return 0;
     }
-    size_t j = h & (t->nslots - 1);
-    for (; t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-        uint32_t i = t->slots[j] - 1;
-        if (t->hash[i] == h && t->len[i] == n && memcmp(strtab_str(t, i), s, n) == 0) {
-            *id = i;
-            return 0;
-        }
-    }
-    if (t->n >= UINT32_MAX - 1)
+    if (t->n >= LEDE_HTAB_MAX)
         return LEDE_ELIMIT;
     if (t->n == t->cap) {
         size_t cap = t->cap;
         int rc = lede_grow((void **)&t->off, &cap, t->n + 1, sizeof *t->off, 4096);
-        if (!rc) {
-            cap = t->cap;
-            rc = lede_grow((void **)&t->hash, &cap, t->n + 1, sizeof *t->hash, 4096);
-        }
         if (!rc) {
             cap = t->cap;
             rc = lede_grow((void **)&t->len, &cap, t->n + 1, sizeof *t->len, 4096);
@@ -344,9 +326,9 @@ static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id, int *
     int rc = pool_add(&t->pool, s, n, &t->off[t->n]);
     if (rc)
         return rc;
-    t->hash[t->n] = h;
+    if ((rc = lede_htab_insert(&t->index, pos, h, (uint32_t)t->n)))
+        return rc;
     t->len[t->n] = (uint16_t)n;
-    t->slots[j] = (uint32_t)t->n + 1;
     *id = (uint32_t)t->n++;
     *added = 1;
     return 0;
@@ -360,8 +342,9 @@ typedef struct builder {
     lede_buf spell;              /* variant spellings */
     bvar *v;
     size_t nv, capv;
-    bpair *pairs;
+    bpair *pairs;                /* every pair of adjacent title words */
     size_t npairs, pcap;
+    lede_htab pair_index;        /* key -> index in pairs */
     btok *toks;                  /* words of the current title */
     size_t ntoks, captoks;
     strtab stems;
@@ -380,6 +363,7 @@ static void builder_free(builder *b)
     lede_buf_free(&b->spell);
     free(b->v);
     free(b->pairs);
+    lede_htab_free(&b->pair_index);
     free(b->toks);
     strtab_free(&b->stems);
     free(b->stem);
@@ -488,34 +472,31 @@ static int on_title_word(void *ctx, const lede_token *t)
     return 0;
 }
 
+static bool pair_eq(const void *ctx, uint32_t i, const void *key, size_t len)
+{
+    LEDE_UNUSED(len);
+    uint64_t k;
+    memcpy(&k, key, sizeof k);
+    return ((const builder *)ctx)->pairs[i].key == k;
+}
+
 static int pair_add(builder *b, uint32_t w1, uint32_t w2)
 {
-    if (b->npairs * 2 >= b->pcap) {
-        size_t n = b->pcap ? b->pcap * 2 : 8192;
-        bpair *p = calloc(n, sizeof *p);
-        if (!p)
-            return LEDE_ENOMEM;
-        for (size_t i = 0; i < b->pcap; i++) {
-            if (!b->pairs[i].key)
-                continue;
-            size_t j = lede_hash(&b->pairs[i].key, 8) & (n - 1);
-            while (p[j].key)
-                j = (j + 1) & (n - 1);
-            p[j] = b->pairs[i];
-        }
-        free(b->pairs);
-        b->pairs = p;
-        b->pcap = n;
+    uint64_t key = (uint64_t)w1 << 32 | w2;
+    uint32_t h = lede_hash(&key, sizeof key), pos;
+    uint32_t i = lede_htab_find(&b->pair_index, h, &key, sizeof key, pair_eq, b, &pos);
+    if (i == LEDE_HTAB_NONE) {
+        if (b->npairs >= LEDE_HTAB_MAX)
+            return LEDE_ELIMIT;
+        int rc = lede_grow((void **)&b->pairs, &b->pcap, b->npairs + 1, sizeof *b->pairs, 8192);
+        if (!rc)
+            rc = lede_htab_insert(&b->pair_index, pos, h, (uint32_t)b->npairs);
+        if (rc)
+            return rc;
+        i = (uint32_t)b->npairs++;
+        b->pairs[i] = (bpair){key, 0, 0};
     }
-    uint64_t key = (uint64_t)(w1 + 1) << 32 | w2;
-    size_t j = lede_hash(&key, 8) & (b->pcap - 1);
-    while (b->pairs[j].key && b->pairs[j].key != key)
-        j = (j + 1) & (b->pcap - 1);
-    bpair *p = &b->pairs[j];
-    if (!p->key) {
-        p->key = key;
-        b->npairs++;
-    }
+    bpair *p = &b->pairs[i];
     if (p->last_title != b->title_no) {
         p->last_title = b->title_no;
         p->count++;
@@ -923,8 +904,8 @@ static int finish_words(builder *b, lede_suggester *s, uint32_t *newpos)
 static int finish_phrases(const builder *b, lede_suggester *s, const uint32_t *newpos)
 {
     size_t m = 0;
-    for (size_t i = 0; i < b->pcap; i++)
-        m += b->pairs[i].key && b->pairs[i].count >= MIN_PHRASE_TITLES;
+    for (size_t i = 0; i < b->npairs; i++)
+        m += b->pairs[i].count >= MIN_PHRASE_TITLES;
     if (m >= 1u << 31)
         return LEDE_ELIMIT;
     fphrase *ph = malloc((m ? m : 1) * sizeof *ph);
@@ -938,10 +919,10 @@ static int finish_phrases(const builder *b, lede_suggester *s, const uint32_t *n
         return LEDE_ENOMEM;
     }
     m = 0;
-    for (size_t i = 0; i < b->pcap; i++) {
+    for (size_t i = 0; i < b->npairs; i++) {
         const bpair *p = &b->pairs[i];
-        if (p->key && p->count >= MIN_PHRASE_TITLES)
-            ph[m++] = (fphrase){newpos[(p->key >> 32) - 1], newpos[(uint32_t)p->key], p->count};
+        if (p->count >= MIN_PHRASE_TITLES)
+            ph[m++] = (fphrase){newpos[p->key >> 32], newpos[(uint32_t)p->key], p->count};
     }
     qsort(ph, m, sizeof *ph, by_phrase_key);
     s->nphr = (uint32_t)m;

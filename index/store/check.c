@@ -43,58 +43,43 @@ typedef struct term_slot {
 } term_slot;
 
 typedef struct term_table {
-    term_slot *slots;
+    term_slot *slots;     /* every key, in dictionary order */
     size_t cap, n;
+    lede_htab index;      /* key -> index in slots */
     lede_arena *keep;     /* keys and long-lived cursors */
 } term_table;
 
+static bool slot_eq(const void *ctx, uint32_t i, const void *key, size_t len)
+{
+    const term_slot *s = &((const term_table *)ctx)->slots[i];
+    return s->len == len && memcmp(s->key, key, len) == 0;
+}
+
 static int table_put(term_table *t, const char *key, size_t len, const lede_term_entry *e)
 {
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        term_slot *fresh = calloc(cap, sizeof *fresh);
-        if (!fresh)
-            return LEDE_ENOMEM;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->slots[i].key)
-                continue;
-            size_t h = lede_hash(t->slots[i].key, t->slots[i].len) & (cap - 1);
-            while (fresh[h].key)
-                h = (h + 1) & (cap - 1);
-            fresh[h] = t->slots[i];
-        }
-        free(t->slots);
-        t->slots = fresh;
-        t->cap = cap;
-    }
-    size_t h = lede_hash(key, len) & (t->cap - 1);
-    while (t->slots[h].key)
-        h = (h + 1) & (t->cap - 1);
+    uint32_t hash = lede_hash(key, len), pos;
+    if (lede_htab_find(&t->index, hash, key, len, slot_eq, t, &pos) != LEDE_HTAB_NONE)
+        return 0; /* a key met twice (a damaged dictionary) keeps its first entry */
     char *copy = lede_arena_strndup(t->keep, key, len);
-    if (!copy)
+    if (!copy || lede_grow((void **)&t->slots, &t->cap, t->n + 1, sizeof *t->slots, 4096))
         return LEDE_ENOMEM;
-    t->slots[h].key = copy;
-    t->slots[h].len = len;
-    t->slots[h].e = *e;
-    t->slots[h].cursor = NULL;
-    t->n++;
+    int rc = lede_htab_insert(&t->index, pos, hash, (uint32_t)t->n);
+    if (rc)
+        return rc;
+    t->slots[t->n++] = (term_slot){copy, len, *e, NULL};
     return 0;
 }
 
 static term_slot *table_get(term_table *t, const char *key, size_t len)
 {
-    if (!t->cap)
-        return NULL;
-    size_t h = lede_hash(key, len) & (t->cap - 1);
-    for (; t->slots[h].key; h = (h + 1) & (t->cap - 1))
-        if (t->slots[h].len == len && memcmp(t->slots[h].key, key, len) == 0)
-            return &t->slots[h];
-    return NULL;
+    uint32_t i = lede_htab_find(&t->index, lede_hash(key, len), key, len, slot_eq, t, NULL);
+    return i == LEDE_HTAB_NONE ? NULL : &t->slots[i];
 }
 
 static void table_clear(term_table *t)
 {
     free(t->slots);
+    lede_htab_free(&t->index);
     lede_arena_free(t->keep);
     memset(t, 0, sizeof *t);
 }

@@ -51,7 +51,7 @@ static const char *const section_names[SEC_COUNT] = {"stored", "postings", "posi
 typedef struct src_slot {
     char *name;
     size_t len;
-    uint32_t first_seen;  /* temporary ordinal */
+    uint32_t first_seen;  /* temporary ordinal: index in src + 1 */
 } src_slot;
 
 /* A term sink encodes terms (postings, positions, dictionary entries) apart
@@ -84,9 +84,11 @@ struct lede_seg_writer {
     lede_term_sink *own;      /* behind lede_seg_writer_begin_term & co */
     uint32_t ndocs, nterms, npages;
     uint64_t sum_title, sum_doc;
-    /* sources: open-addressing table of distinct names */
+    /* sources: the distinct names in order of first use */
     src_slot *src;
-    uint32_t src_cap, nsrc;
+    size_t src_cap;
+    uint32_t nsrc;
+    lede_htab src_index;      /* name -> index in src */
     char prev_key[MAX_KEY];   /* last key in the dictionary */
     size_t prev_len;
     int rc;
@@ -139,50 +141,39 @@ void lede_seg_writer_free(lede_seg_writer *w)
                         &w->body_start, &w->date, &w->source_tmp, &w->id_strings, &w->id_off};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         lede_buf_free(bufs[i]);
-    for (uint32_t i = 0; i < w->src_cap; i++)
+    for (uint32_t i = 0; i < w->nsrc; i++)
         free(w->src[i].name);
     free(w->src);
+    lede_htab_free(&w->src_index);
     lede_docstore_writer_free(w->store);
     lede_term_sink_free(w->own);
     free(w->path);
     free(w);
 }
 
-/* Returns the temporary ordinal (1-based) of a source name. */
+static bool src_eq(const void *ctx, uint32_t i, const void *key, size_t len)
+{
+    const src_slot *s = &((const lede_seg_writer *)ctx)->src[i];
+    return s->len == len && memcmp(s->name, key, len) == 0;
+}
+
+/* Returns the temporary ordinal (1-based) of a source name, 0 out of memory. */
 static uint32_t source_slot(lede_seg_writer *w, const char *name, size_t len)
 {
-    if (w->nsrc * 2 >= w->src_cap) {
-        uint32_t cap = w->src_cap ? w->src_cap * 2 : 64;
-        src_slot *fresh = calloc(cap, sizeof *fresh);
-        if (!fresh)
-            return 0;
-        for (uint32_t i = 0; i < w->src_cap; i++) {
-            if (!w->src[i].name)
-                continue;
-            uint32_t h = lede_hash(w->src[i].name, w->src[i].len) & (cap - 1);
-            while (fresh[h].name)
-                h = (h + 1) & (cap - 1);
-            fresh[h] = w->src[i];
-        }
-        free(w->src);
-        w->src = fresh;
-        w->src_cap = cap;
-    }
-    uint32_t h = lede_hash(name, len) & (w->src_cap - 1);
-    while (w->src[h].name) {
-        if (w->src[h].len == len && memcmp(w->src[h].name, name, len) == 0)
-            return w->src[h].first_seen;
-        h = (h + 1) & (w->src_cap - 1);
-    }
+    uint32_t hash = lede_hash(name, len), pos;
+    uint32_t i = lede_htab_find(&w->src_index, hash, name, len, src_eq, w, &pos);
+    if (i != LEDE_HTAB_NONE)
+        return w->src[i].first_seen;
     char *copy = malloc(len + 1);
-    if (!copy)
+    if (!copy || lede_grow((void **)&w->src, &w->src_cap, (size_t)w->nsrc + 1, sizeof *w->src, 64) ||
+        lede_htab_insert(&w->src_index, pos, hash, w->nsrc)) {
+        free(copy);
         return 0;
+    }
     memcpy(copy, name, len);
     copy[len] = '\0';
-    w->src[h].name = copy;
-    w->src[h].len = len;
-    w->src[h].first_seen = ++w->nsrc;
-    return w->src[h].first_seen;
+    w->src[w->nsrc] = (src_slot){copy, len, w->nsrc + 1};
+    return ++w->nsrc;
 }
 
 int lede_seg_writer_add_doc(lede_seg_writer *w, const lede_doc_info *info, const lede_str *id,
@@ -453,9 +444,8 @@ int lede_seg_writer_finish(lede_seg_writer *w, lede_err *err)
         rc = lede_err_set(err, LEDE_ENOMEM, "out of memory finishing a segment");
         goto done;
     }
-    for (uint32_t i = 0, k = 0; i < w->src_cap; i++)
-        if (w->src[i].name)
-            sorted[k++] = &w->src[i];
+    for (uint32_t i = 0; i < w->nsrc; i++)
+        sorted[i] = &w->src[i];
     qsort(sorted, w->nsrc, sizeof *sorted, cmp_src);
     for (uint32_t i = 0; i < w->nsrc; i++)
         remap[sorted[i]->first_seen] = i + 1;

@@ -39,10 +39,10 @@ typedef struct stem_entry {
     uint8_t stem[STEM_CACHE_KEY + 1];   /* stems never grow, so they fit */
 } stem_entry;
 
-typedef struct stop_slot {
+typedef struct stop_word {
     uint32_t off;   /* into stop_words */
-    uint32_t len;   /* 0: empty slot */
-} stop_slot;
+    uint32_t len;
+} stop_word;
 
 struct lede_analyzer {
     struct sb_stemmer *stemmer;   /* NULL with no_stem */
@@ -51,8 +51,9 @@ struct lede_analyzer {
 
     char *stop_words;             /* folded stop words, back to back */
     size_t stop_words_len, stop_words_cap;
-    stop_slot *stop_slots;        /* open addressing, power-of-two size */
-    size_t stop_mask, stop_count;
+    stop_word *stops;             /* one per distinct stop word */
+    size_t stop_count, stops_cap;
+    lede_htab stop_index;         /* word -> index in stops */
 
     int32_t *fold_buf;            /* utf8proc's work area, grown on demand */
     size_t fold_cap;              /* in code points, excluding the slot reencode needs */
@@ -483,31 +484,23 @@ static int stem_term(lede_analyzer *an, const char *term, size_t len, const char
     return LEDE_OK;
 }
 
-static bool stop_contains(const lede_analyzer *an, const char *term, size_t len)
+static bool stop_eq(const void *ctx, uint32_t i, const void *key, size_t len)
 {
-    for (size_t i = lede_hash(term, len) & an->stop_mask;; i = (i + 1) & an->stop_mask) {
-        const stop_slot *s = &an->stop_slots[i];
-        if (s->len == 0)
-            return false;
-        if (s->len == len && memcmp(an->stop_words + s->off, term, len) == 0)
-            return true;
-    }
+    const lede_analyzer *an = ctx;
+    return an->stops[i].len == len && memcmp(an->stop_words + an->stops[i].off, key, len) == 0;
 }
 
-static int stop_insert_slot(stop_slot *slots, size_t mask, const char *words, stop_slot add)
+static bool stop_contains(const lede_analyzer *an, const char *term, size_t len)
 {
-    for (size_t i = lede_hash(words + add.off, add.len) & mask;; i = (i + 1) & mask) {
-        if (slots[i].len == 0) {
-            slots[i] = add;
-            return 1;
-        }
-        if (slots[i].len == add.len && memcmp(words + slots[i].off, words + add.off, add.len) == 0)
-            return 0;
-    }
+    return lede_htab_find(&an->stop_index, lede_hash(term, len), term, len, stop_eq, an, NULL) !=
+           LEDE_HTAB_NONE;
 }
 
 static int stop_add(lede_analyzer *an, const char *term, size_t len)
 {
+    uint32_t hash = lede_hash(term, len), pos;
+    if (lede_htab_find(&an->stop_index, hash, term, len, stop_eq, an, &pos) != LEDE_HTAB_NONE)
+        return LEDE_OK;
     if (an->stop_words_len + len > an->stop_words_cap) {
         size_t cap = an->stop_words_cap ? an->stop_words_cap * 2 : 4096;
         while (cap < an->stop_words_len + len)
@@ -520,24 +513,14 @@ static int stop_add(lede_analyzer *an, const char *term, size_t len)
         an->stop_words = p;
         an->stop_words_cap = cap;
     }
-    if (2 * (an->stop_count + 1) > an->stop_mask + 1) {
-        size_t size = an->stop_slots ? 2 * (an->stop_mask + 1) : 256;
-        stop_slot *slots = calloc(size, sizeof *slots);
-        if (!slots)
-            return LEDE_ENOMEM;
-        for (size_t i = 0; an->stop_slots && i <= an->stop_mask; i++)
-            if (an->stop_slots[i].len)
-                stop_insert_slot(slots, size - 1, an->stop_words, an->stop_slots[i]);
-        free(an->stop_slots);
-        an->stop_slots = slots;
-        an->stop_mask = size - 1;
-    }
+    if (lede_grow((void **)&an->stops, &an->stops_cap, an->stop_count + 1, sizeof *an->stops, 256))
+        return LEDE_ENOMEM;
+    int rc = lede_htab_insert(&an->stop_index, pos, hash, (uint32_t)an->stop_count);
+    if (rc)
+        return rc;
     memcpy(an->stop_words + an->stop_words_len, term, len);
-    stop_slot add = {(uint32_t)an->stop_words_len, (uint32_t)len};
-    if (stop_insert_slot(an->stop_slots, an->stop_mask, an->stop_words, add)) {
-        an->stop_words_len += len;
-        an->stop_count++;
-    }
+    an->stops[an->stop_count++] = (stop_word){(uint32_t)an->stop_words_len, (uint32_t)len};
+    an->stop_words_len += len;
     return LEDE_OK;
 }
 
@@ -661,7 +644,8 @@ void lede_analyzer_free(lede_analyzer *an)
     sb_stemmer_delete(an->stemmer);
     free(an->stem_cache);
     free(an->stop_words);
-    free(an->stop_slots);
+    free(an->stops);
+    lede_htab_free(&an->stop_index);
     free(an->fold_buf);
     free(an);
 }

@@ -78,8 +78,7 @@ typedef struct hl {
 
     qterm *terms;
     uint32_t nterms;
-    uint32_t *slots;        /* open addressing: qid + 1, 0 = empty */
-    uint32_t mask;
+    lede_htab index;        /* term -> qid */
     phrase *phrases;
     uint32_t nphrases;
     pword *words;
@@ -103,7 +102,7 @@ typedef struct hl {
 static void hl_free(hl *h)
 {
     free(h->terms);
-    free(h->slots);
+    lede_htab_free(&h->index);
     free(h->phrases);
     free(h->words);
     free(h->starts);
@@ -115,33 +114,30 @@ static void hl_free(hl *h)
     free(h->count);
 }
 
-static uint32_t term_find(const hl *h, const char *s, size_t len, uint32_t hash)
+static bool qterm_eq(const void *ctx, uint32_t i, const void *key, size_t len)
 {
-    for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
-        uint32_t v = h->slots[i];
-        if (v == 0)
-            return NONE32;
-        const qterm *q = &h->terms[v - 1];
-        if (q->len == len && memcmp(q->s, s, len) == 0)
-            return v - 1;
-    }
+    const qterm *q = &((const hl *)ctx)->terms[i];
+    return q->len == len && memcmp(q->s, key, len) == 0;
 }
 
+static uint32_t term_find(const hl *h, const char *s, size_t len, uint32_t hash)
+{
+    return lede_htab_find(&h->index, hash, s, len, qterm_eq, h, NULL);
+}
+
+/* The table was sized for every query term, so inserting cannot fail. */
 static uint32_t term_intern(hl *h, const char *s, uint32_t len, double w)
 {
-    uint32_t hash = lede_hash(s, len);
-    uint32_t qid = term_find(h, s, len, hash);
-    if (qid != NONE32) {
+    uint32_t hash = lede_hash(s, len), pos;
+    uint32_t qid = lede_htab_find(&h->index, hash, s, len, qterm_eq, h, &pos);
+    if (qid != LEDE_HTAB_NONE) {
         if (w > h->terms[qid].w)
             h->terms[qid].w = w;
         return qid;
     }
     qid = h->nterms++;
     h->terms[qid] = (qterm){.s = s, .len = len, .w = w};
-    uint32_t i = hash & h->mask;
-    while (h->slots[i])
-        i = (i + 1) & h->mask;
-    h->slots[i] = qid + 1;
+    lede_htab_insert(&h->index, pos, hash, qid);
     return qid;
 }
 
@@ -175,14 +171,10 @@ static int prepare_query(hl *h, const lede_hl_query *q, int field, lede_err *err
                             (unsigned)n);
     if (n > UINT32_MAX / 4)
         return lede_err_set(err, LEDE_ELIMIT, "lede_snippet_make: too many query terms");
-    uint32_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    h->mask = cap - 1;
-    h->slots = calloc(cap, sizeof *h->slots);
+    int sized = lede_htab_init(&h->index, n) == 0;
     h->terms = malloc(n * sizeof *h->terms);
     ptmp *pt = malloc(n * sizeof *pt);
-    if (!h->slots || !h->terms || !pt) {
+    if (!sized || !h->terms || !pt) {
         free(pt);
         return lede_err_set(err, LEDE_ENOMEM, "cannot allocate a snippet");
     }

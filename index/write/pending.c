@@ -34,22 +34,12 @@ typedef struct pterm {
     uint32_t first, last, nwords;   /* its words in that document: a chain through ent_next */
 } pterm;
 
-typedef struct hslot {
-    uint32_t hash;
-    pterm *t;
-} hslot;
-
 /* A word seen in this segment and the term it stems to. */
 typedef struct pword {
     char *key;
     uint32_t len;
-    pterm *t;
+    uint32_t term;          /* index in terms */
 } pword;
-
-typedef struct wslot {
-    uint32_t hash;
-    pword *w;
-} wslot;
 
 /* Caller side: one token of the document being analyzed, and one distinct word. */
 typedef struct ctok {
@@ -76,16 +66,20 @@ struct lede_pending {
     /* inverter state */
     lede_analyzer *stemmer; /* the inverter's own: libstemmer is not thread-safe */
     lede_arena *keys;
-    hslot *table;           /* term -> pterm */
-    uint32_t cap, nterms;
-    wslot *wtable;          /* word -> pword */
-    uint32_t wcap, nwords;
+    pterm *terms;           /* every term, in order of first use */
+    uint32_t nterms;
+    size_t terms_cap;
+    lede_htab ttab;         /* term -> index in terms */
+    pword *words;           /* every word, in order of first use */
+    uint32_t nwords;
+    size_t words_cap;
+    lede_htab wtab;         /* word -> index in words */
     uint32_t ndocs;         /* inverted */
     lede_buf body_start;
     const uint8_t **ent;    /* entries of the slot being inverted */
     pterm **ent_term;
     uint32_t *ent_next;
-    pterm **touched;
+    uint32_t *touched;      /* terms of the slot being inverted */
     size_t ent_cap;
     uint32_t *merge_a, *merge_b;   /* positions of words merged into one term */
     size_t merge_cap, merge_cap_b;
@@ -97,8 +91,7 @@ struct lede_pending {
     cword *cword;
     uint32_t ncword;
     size_t cword_cap;
-    uint32_t *lidx, *lgen;  /* per-document table: cword index per slot, valid if lgen == lcur */
-    uint32_t lcap, lcur;
+    lede_htab ltab;         /* per-document table: word -> index in cword */
     uint32_t submitted;
     size_t inv_bytes;       /* memory the inverter holds; written by it, read by the caller */
     /* pipeline */
@@ -146,15 +139,12 @@ int lede_pending_new(const char *seg_path, lede_analyzer *an, int no_stem, lede_
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
     lede_err_clear(&p->err);
     p->an = an;
-    p->cap = 1 << 16;
-    p->wcap = 1 << 16;
-    p->table = calloc(p->cap, sizeof *p->table);
-    p->wtable = calloc(p->wcap, sizeof *p->wtable);
     p->keys = lede_arena_new(1 << 20);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->filled, NULL);
     pthread_cond_init(&p->freed, NULL);
-    if (!p->table || !p->wtable || !p->keys) {
+    if (lede_htab_init(&p->ttab, 1 << 15) || lede_htab_init(&p->wtab, 1 << 15) ||
+        lede_htab_init(&p->ltab, 1 << 11) || !p->keys) {
         lede_pending_free(p);
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
     }
@@ -190,17 +180,18 @@ void lede_pending_free(lede_pending *p)
     if (!p)
         return;
     stop_worker(p);
-    for (uint32_t i = 0; i < p->cap && p->table; i++)
-        if (p->table[i].t) {
-            lede_buf_free(&p->table[i].t->post);
-            lede_buf_free(&p->table[i].t->tpost);
-        }
+    for (uint32_t i = 0; i < p->nterms; i++) {
+        lede_buf_free(&p->terms[i].post);
+        lede_buf_free(&p->terms[i].tpost);
+    }
     for (int i = 0; i < NSLOTS; i++) {
         lede_buf_free(&p->slots[i].words);
         lede_buf_free(&p->slots[i].rec);
     }
-    free(p->table);
-    free(p->wtable);
+    free(p->terms);
+    lede_htab_free(&p->ttab);
+    free(p->words);
+    lede_htab_free(&p->wtab);
     lede_arena_free(p->keys);
     lede_analyzer_free(p->stemmer);
     free(p->ent);
@@ -212,8 +203,7 @@ void lede_pending_free(lede_pending *p)
     lede_buf_free(&p->ctext);
     free(p->ctok);
     free(p->cword);
-    free(p->lidx);
-    free(p->lgen);
+    lede_htab_free(&p->ltab);
     lede_buf_free(&p->body_start);
     lede_seg_writer_free(p->sw);
     pthread_mutex_destroy(&p->mu);
@@ -240,106 +230,77 @@ static void count_bytes(lede_pending *p, size_t add)
 
 /* ------------------------------------------------------------ inverter */
 
-static int grow_table(lede_pending *p)
+static bool term_eq(const void *ctx, uint32_t i, const void *key, size_t len)
 {
-    uint32_t cap = p->cap * 2;
-    hslot *fresh = calloc(cap, sizeof *fresh);
-    if (!fresh)
-        return LEDE_ENOMEM;
-    for (uint32_t i = 0; i < p->cap; i++) {
-        if (!p->table[i].t)
-            continue;
-        uint32_t h = p->table[i].hash & (cap - 1);
-        while (fresh[h].t)
-            h = (h + 1) & (cap - 1);
-        fresh[h] = p->table[i];
-    }
-    free(p->table);
-    p->table = fresh;
-    count_bytes(p, (size_t)(cap - p->cap) * sizeof *fresh);
-    p->cap = cap;
-    return 0;
+    const pterm *t = &((const lede_pending *)ctx)->terms[i];
+    return t->len == len && memcmp(t->key, key, len) == 0;
 }
 
-static pterm *find_term(lede_pending *p, const char *s, uint32_t n, uint32_t hash)
+static bool word_eq(const void *ctx, uint32_t i, const void *key, size_t len)
 {
-    uint32_t h = hash & (p->cap - 1);
-    for (; p->table[h].t; h = (h + 1) & (p->cap - 1)) {
-        pterm *t = p->table[h].t;
-        if (p->table[h].hash == hash && t->len == n && memcmp(t->key, s, n) == 0)
-            return t;
-    }
-    if ((p->nterms + 1) * 2 > p->cap) {
-        if (grow_table(p))
-            return NULL;
-        return find_term(p, s, n, hash);
-    }
-    pterm *t = lede_arena_zalloc(p->keys, sizeof *t);
-    char *key = t ? lede_arena_strndup(p->keys, s, n) : NULL;
-    if (!key)
-        return NULL;
+    const pword *w = &((const lede_pending *)ctx)->words[i];
+    return w->len == len && memcmp(w->key, key, len) == 0;
+}
+
+/* Keeps count of the tables' growth for the memory budget. */
+static int table_insert(lede_pending *p, lede_htab *t, uint32_t pos, uint32_t hash, uint32_t idx)
+{
+    size_t before = lede_htab_bytes(t);
+    int rc = lede_htab_insert(t, pos, hash, idx);
+    count_bytes(p, lede_htab_bytes(t) - before);
+    return rc;
+}
+
+/* The index of a term in terms, added if new; LEDE_HTAB_NONE out of memory. */
+static uint32_t find_term(lede_pending *p, const char *s, uint32_t n, uint32_t hash)
+{
+    uint32_t pos;
+    uint32_t i = lede_htab_find(&p->ttab, hash, s, n, term_eq, p, &pos);
+    if (i != LEDE_HTAB_NONE)
+        return i;
+    size_t cap = p->terms_cap;
+    if (lede_grow((void **)&p->terms, &p->terms_cap, (size_t)p->nterms + 1, sizeof *p->terms,
+                  1 << 15))
+        return LEDE_HTAB_NONE;
+    count_bytes(p, (p->terms_cap - cap) * sizeof *p->terms);
+    char *key = lede_arena_strndup(p->keys, s, n);
+    if (!key || table_insert(p, &p->ttab, pos, hash, p->nterms))
+        return LEDE_HTAB_NONE;
+    pterm *t = &p->terms[p->nterms];
+    memset(t, 0, sizeof *t);
     t->key = key;
     t->len = n;
     t->hash = hash;
     t->cur_doc = LEDE_NO_DOC;
-    p->table[h].hash = hash;
-    p->table[h].t = t;
-    p->nterms++;
-    count_bytes(p, sizeof *t + n + 16);
-    return t;
-}
-
-static int grow_words(lede_pending *p)
-{
-    uint32_t cap = p->wcap * 2;
-    wslot *fresh = calloc(cap, sizeof *fresh);
-    if (!fresh)
-        return LEDE_ENOMEM;
-    for (uint32_t i = 0; i < p->wcap; i++) {
-        if (!p->wtable[i].w)
-            continue;
-        uint32_t h = p->wtable[i].hash & (cap - 1);
-        while (fresh[h].w)
-            h = (h + 1) & (cap - 1);
-        fresh[h] = p->wtable[i];
-    }
-    free(p->wtable);
-    p->wtable = fresh;
-    count_bytes(p, (size_t)(cap - p->wcap) * sizeof *fresh);
-    p->wcap = cap;
-    return 0;
+    count_bytes(p, n + 1);
+    return p->nterms++;
 }
 
 /* The term of a word; a word met for the first time is stemmed here. */
-static pterm *word_term(lede_pending *p, const char *s, uint32_t n, uint32_t hash)
+static uint32_t word_term(lede_pending *p, const char *s, uint32_t n, uint32_t hash)
 {
-    uint32_t h = hash & (p->wcap - 1);
-    for (; p->wtable[h].w; h = (h + 1) & (p->wcap - 1)) {
-        pword *w = p->wtable[h].w;
-        if (p->wtable[h].hash == hash && w->len == n && memcmp(w->key, s, n) == 0)
-            return w->t;
-    }
-    if ((p->nwords + 1) * 2 > p->wcap) {
-        if (grow_words(p))
-            return NULL;
-        return word_term(p, s, n, hash);
-    }
+    uint32_t pos;
+    uint32_t i = lede_htab_find(&p->wtab, hash, s, n, word_eq, p, &pos);
+    if (i != LEDE_HTAB_NONE)
+        return p->words[i].term;
     char stem[LEDE_MAX_TERM + 1];
     size_t stem_len = lede_stem_word(p->stemmer, s, n, stem, sizeof stem);
     const char *term = stem_len ? stem : s;
     uint32_t term_len = stem_len ? (uint32_t)stem_len : n;
-    pterm *t = find_term(p, term, term_len, lede_hash(term, term_len));
-    pword *w = t ? lede_arena_alloc(p->keys, sizeof *w) : NULL;
-    char *key = w ? lede_arena_strndup(p->keys, s, n) : NULL;
-    if (!key)
-        return NULL;
-    w->key = key;
-    w->len = n;
-    w->t = t;
-    p->wtable[h].hash = hash;
-    p->wtable[h].w = w;
-    p->nwords++;
-    count_bytes(p, sizeof *w + n + 16);
+    uint32_t t = find_term(p, term, term_len, lede_hash(term, term_len));
+    if (t == LEDE_HTAB_NONE)
+        return t;
+    size_t cap = p->words_cap;
+    if (lede_grow((void **)&p->words, &p->words_cap, (size_t)p->nwords + 1, sizeof *p->words,
+                  1 << 15))
+        return LEDE_HTAB_NONE;
+    count_bytes(p, (p->words_cap - cap) * sizeof *p->words);
+    char *key = lede_arena_strndup(p->keys, s, n);
+    /* The word table's pos still holds: find_term inserted into the term table only. */
+    if (!key || table_insert(p, &p->wtab, pos, hash, p->nwords))
+        return LEDE_HTAB_NONE;
+    p->words[p->nwords++] = (pword){key, n, t};
+    count_bytes(p, n + 1);
     return t;
 }
 
@@ -477,34 +438,35 @@ static void invert_slot(lede_pending *p, slot *s)
     }
     uint32_t ntouched = 0;
     for (uint32_t k = 0; k < s->nwords; k++) {
-        uint32_t mask = p->wcap - 1;
         if (k + 16 < s->nwords)
-            __builtin_prefetch(&p->wtable[lede_get_u32(p->ent[k + 16]) & mask]);
+            lede_htab_prefetch(&p->wtab, lede_get_u32(p->ent[k + 16]));
         if (k + 8 < s->nwords) {
-            const wslot *ws = &p->wtable[lede_get_u32(p->ent[k + 8]) & mask];
-            if (ws->w)
-                __builtin_prefetch(ws->w);
+            uint32_t w = lede_htab_peek(&p->wtab, lede_get_u32(p->ent[k + 8]));
+            if (w != LEDE_HTAB_NONE)
+                __builtin_prefetch(&p->words[w]);
         }
         if (k + 4 < s->nwords) {
-            const wslot *ws = &p->wtable[lede_get_u32(p->ent[k + 4]) & mask];
-            if (ws->w && ws->w->t) {
-                __builtin_prefetch(ws->w->t);
-                if (ws->w->t->post.p)
-                    __builtin_prefetch(ws->w->t->post.p + ws->w->t->post.len);
+            uint32_t w = lede_htab_peek(&p->wtab, lede_get_u32(p->ent[k + 4]));
+            if (w != LEDE_HTAB_NONE) {
+                const pterm *t = &p->terms[p->words[w].term];
+                __builtin_prefetch(t);
+                if (t->post.p)
+                    __builtin_prefetch(t->post.p + t->post.len);
             }
         }
         const uint8_t *e = p->ent[k];
-        pterm *t = word_term(p, (const char *)e + 5, e[4], lede_get_u32(e));
-        if (!t) {
+        uint32_t ti = word_term(p, (const char *)e + 5, e[4], lede_get_u32(e));
+        if (ti == LEDE_HTAB_NONE) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
             return;
         }
+        pterm *t = &p->terms[ti];
         p->ent_next[k] = UINT32_MAX;
         if (t->cur_doc != d) {
             t->cur_doc = d;
             t->first = t->last = k;
             t->nwords = 1;
-            p->touched[ntouched++] = t;
+            p->touched[ntouched++] = ti;
         } else {
             p->ent_next[t->last] = k;
             t->last = k;
@@ -512,7 +474,7 @@ static void invert_slot(lede_pending *p, slot *s)
         }
     }
     for (uint32_t i = 0; i < ntouched; i++) {
-        pterm *t = p->touched[i];
+        pterm *t = &p->terms[p->touched[i]];
         size_t before = t->post.cap + t->tpost.cap;
         if (append_posting(p, t, d, end)) {
             fail_inverter(p, LEDE_ENOMEM, "indexing");
@@ -546,50 +508,22 @@ typedef struct analyze_ctx {
     uint32_t count;
 } analyze_ctx;
 
-static int grow_local(lede_pending *p)
+static bool cword_eq(const void *ctx, uint32_t i, const void *key, size_t len)
 {
-    uint32_t cap = p->lcap ? p->lcap * 2 : 4096;
-    uint32_t *idx = malloc(cap * sizeof *idx), *gen = calloc(cap, sizeof *gen);
-    if (!idx || !gen) {
-        free(idx);
-        free(gen);
-        return LEDE_ENOMEM;
-    }
-    for (uint32_t i = 0; i < p->ncword; i++) {
-        uint32_t h = p->cword[i].hash & (cap - 1);
-        while (gen[h] == 1)
-            h = (h + 1) & (cap - 1);
-        gen[h] = 1;
-        idx[h] = i;
-    }
-    free(p->lidx);
-    free(p->lgen);
-    p->lidx = idx;
-    p->lgen = gen;
-    p->lcap = cap;
-    p->lcur = 1; /* the entries just placed are this document's */
-    return 0;
+    const lede_pending *p = ctx;
+    const cword *c = &p->cword[i];
+    return c->len == len && memcmp(p->ctext.p + c->off, key, len) == 0;
 }
 
 static int on_token(void *ctx, const lede_token *tok)
 {
     analyze_ctx *a = ctx;
     lede_pending *p = a->p;
-    if ((p->ncword + 1) * 2 > p->lcap && grow_local(p))
-        return LEDE_ENOMEM;
     if (lede_grow((void **)&p->ctok, &p->ctok_cap, (size_t)p->nctok + 1, sizeof *p->ctok, 1024))
         return LEDE_ENOMEM;
-    uint32_t hash = lede_hash(tok->term, tok->term_len);
-    uint32_t h = hash & (p->lcap - 1);
-    cword *c = NULL;
-    for (; p->lgen[h] == p->lcur; h = (h + 1) & (p->lcap - 1)) {
-        cword *x = &p->cword[p->lidx[h]];
-        if (x->hash == hash && x->len == tok->term_len &&
-            memcmp(p->ctext.p + x->off, tok->term, tok->term_len) == 0) {
-            c = x;
-            break;
-        }
-    }
+    uint32_t hash = lede_hash(tok->term, tok->term_len), pos;
+    uint32_t ci = lede_htab_find(&p->ltab, hash, tok->term, tok->term_len, cword_eq, p, &pos);
+    cword *c = ci == LEDE_HTAB_NONE ? NULL : &p->cword[ci];
     uint32_t idx = p->nctok++;
     p->ctok[idx].pos = tok->pos;
     p->ctok[idx].next = UINT32_MAX;
@@ -601,7 +535,8 @@ static int on_token(void *ctx, const lede_token *tok)
         c->tf_title += in_title;
     } else {
         if (lede_grow((void **)&p->cword, &p->cword_cap, (size_t)p->ncword + 1, sizeof *p->cword,
-                      1024))
+                      1024) ||
+            lede_htab_insert(&p->ltab, pos, hash, p->ncword))
             return LEDE_ENOMEM;
         c = &p->cword[p->ncword];
         c->hash = hash;
@@ -613,8 +548,7 @@ static int on_token(void *ctx, const lede_token *tok)
         lede_buf_put(&p->ctext, tok->term, tok->term_len);
         if (p->ctext.rc)
             return LEDE_ENOMEM;
-        p->lgen[h] = p->lcur;
-        p->lidx[h] = p->ncword++;
+        p->ncword++;
     }
     a->count++;
     return 0;
@@ -667,13 +601,7 @@ int lede_pending_add(lede_pending *p, const lede_doc *doc, uint32_t *docno, lede
     slot *s = &p->slots[p->head];
     s->words.len = 0;
     s->rec.len = 0;
-    if (!p->lcap && grow_local(p))
-        return lede_err_set(err, LEDE_ENOMEM, "out of memory indexing");
-    /* A new generation empties the per-document table without clearing it. */
-    if (++p->lcur == 0) {
-        memset(p->lgen, 0, p->lcap * sizeof *p->lgen);
-        p->lcur = 1;
-    }
+    lede_htab_reset(&p->ltab);   /* O(1): its slots stay allocated */
     p->nctok = p->ncword = 0;
     p->ctext.len = 0;
     analyze_ctx a = {p, UINT32_MAX, 0};
@@ -807,9 +735,8 @@ int lede_pending_flush(lede_pending *p, lede_err *err)
         goto done;
     }
     uint32_t n = 0;
-    for (uint32_t i = 0; i < p->cap; i++)
-        if (p->table[i].t)
-            terms[n++] = p->table[i].t;
+    for (uint32_t i = 0; i < p->nterms; i++)
+        terms[n++] = &p->terms[i];
     qsort(terms, n, sizeof *terms, cmp_pterm);
     /* Title keys sort first ("\x01" is below every term byte). */
     size_t nitems = 0;

@@ -45,8 +45,10 @@ struct lede_writer {
     uint32_t nsegs, nnew;  /* the last nnew of segs were written by this writer */
     lede_pending *pending;
     char pending_name[64];
-    id_slot *ids;          /* ids of the pending segment */
-    uint32_t ids_cap, nids;
+    id_slot *ids;          /* ids of the pending segment, in order of first use */
+    size_t ids_cap;
+    uint32_t nids;
+    lede_htab ids_index;   /* id -> index in ids */
     uint8_t *pending_dead;
     size_t dead_cap;
     char **created;        /* files this writer made, removed unless committed */
@@ -70,56 +72,48 @@ static int new_segment_name(lede_writer *w, char *out, size_t cap)
 
 static void free_ids(lede_writer *w)
 {
-    for (uint32_t i = 0; i < w->ids_cap; i++)
+    for (uint32_t i = 0; i < w->nids; i++)
         free(w->ids[i].id);
     free(w->ids);
     w->ids = NULL;
     w->ids_cap = w->nids = 0;
+    lede_htab_free(&w->ids_index);
     free(w->pending_dead);
     w->pending_dead = NULL;
     w->dead_cap = 0;
 }
 
+static bool id_eq(const void *ctx, uint32_t i, const void *key, size_t len)
+{
+    const id_slot *s = &((const lede_writer *)ctx)->ids[i];
+    return s->len == len && memcmp(s->id, key, len) == 0;
+}
+
+/* The pending segment's entry of id, or NULL. */
 static id_slot *id_find(lede_writer *w, const char *id, size_t len)
 {
-    if (!w->ids_cap)
-        return NULL;
-    uint32_t h = lede_hash(id, len) & (w->ids_cap - 1);
-    for (; w->ids[h].id; h = (h + 1) & (w->ids_cap - 1))
-        if (w->ids[h].len == len && memcmp(w->ids[h].id, id, len) == 0)
-            return &w->ids[h];
-    return &w->ids[h]; /* empty slot */
+    uint32_t i = lede_htab_find(&w->ids_index, lede_hash(id, len), id, len, id_eq, w, NULL);
+    return i == LEDE_HTAB_NONE ? NULL : &w->ids[i];
 }
 
 static int id_put(lede_writer *w, const char *id, size_t len, uint32_t doc)
 {
-    if ((w->nids + 1) * 2 > w->ids_cap) {
-        uint32_t cap = w->ids_cap ? w->ids_cap * 2 : 4096;
-        id_slot *fresh = calloc(cap, sizeof *fresh);
-        if (!fresh)
+    uint32_t hash = lede_hash(id, len), pos;
+    uint32_t i = lede_htab_find(&w->ids_index, hash, id, len, id_eq, w, &pos);
+    if (i == LEDE_HTAB_NONE) {
+        char *copy = malloc(len + 1);
+        if (!copy || lede_grow((void **)&w->ids, &w->ids_cap, (size_t)w->nids + 1, sizeof *w->ids,
+                               4096) ||
+            lede_htab_insert(&w->ids_index, pos, hash, w->nids)) {
+            free(copy);
             return LEDE_ENOMEM;
-        for (uint32_t i = 0; i < w->ids_cap; i++) {
-            if (!w->ids[i].id)
-                continue;
-            uint32_t h = lede_hash(w->ids[i].id, w->ids[i].len) & (cap - 1);
-            while (fresh[h].id)
-                h = (h + 1) & (cap - 1);
-            fresh[h] = w->ids[i];
         }
-        free(w->ids);
-        w->ids = fresh;
-        w->ids_cap = cap;
+        memcpy(copy, id, len);
+        copy[len] = '\0';
+        i = w->nids++;
+        w->ids[i] = (id_slot){copy, len, doc};
     }
-    id_slot *s = id_find(w, id, len);
-    if (!s->id) {
-        if (!(s->id = malloc(len + 1)))
-            return LEDE_ENOMEM;
-        memcpy(s->id, id, len);
-        s->id[len] = '\0';
-        s->len = len;
-        w->nids++;
-    }
-    s->doc = doc;
+    w->ids[i].doc = doc;
     return 0;
 }
 
@@ -158,7 +152,7 @@ static int delete_id(lede_writer *w, const char *id, size_t len, int *found)
 {
     *found = 0;
     id_slot *s = id_find(w, id, len);
-    if (s && s->id) {
+    if (s) {
         uint32_t d = s->doc;
         int dead = d / 8 < w->dead_cap && (w->pending_dead[d / 8] >> (d & 7) & 1);
         if (!dead) {
@@ -344,7 +338,8 @@ int lede_writer_add(lede_writer *w, const lede_doc *doc, lede_err *err)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory");
     w->added++;
     w->replaced += found;
-    if (lede_pending_bytes(w->pending) + (size_t)w->ids_cap * sizeof(id_slot) >= w->opts.mem_budget) {
+    size_t ids_bytes = w->ids_cap * sizeof(id_slot) + lede_htab_bytes(&w->ids_index);
+    if (lede_pending_bytes(w->pending) + ids_bytes >= w->opts.mem_budget) {
         if ((rc = flush_pending(w, err)))
             w->failed = 1;
     }
