@@ -11,16 +11,15 @@
  * of any size cost O(k log n). Read-only once built, so any number of
  * threads may query it; each thread folds with its own analyzer.
  *
- * Calls: the docstore's block index and record decoder (a walk that
- * decompresses each stored block once, on several threads), segment
+ * Calls: the docstore's block iterator and record decoder (each stored
+ * block decompressed once, ranges of blocks on several threads), segment
  * dictionary lookups, the analyzer (lede_analyze_words, lede_stem_word),
- * zstd and utf8proc. Nothing in liblede calls into this file. */
+ * and utf8proc. Nothing in liblede calls into this file. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <utf8proc.h>
-#include <zstd.h>
 
 #include "query/query_int.h"
 #include "lede/suggest.h"
@@ -28,8 +27,6 @@
 #define NONE UINT32_MAX
 #define MIN_PHRASE_TITLES 2      /* a phrase must occur in this many titles */
 #define MAX_DISPLAY 255          /* bytes of a displayed word; longer shows the key */
-#define RECORD_FIELDS 6          /* stored record fields (docstore.c) */
-#define MAX_STORED_BLOCK (64u << 20)
 
 /* ================================================================ the suggester */
 
@@ -560,98 +557,52 @@ typedef struct title_job {
     int started;
 } title_job;
 
-/* Length of the stored record at p (presence byte, then a varint length and
- * the bytes of each present field), or 0 if it overruns end. */
-static size_t record_span(const uint8_t *p, const uint8_t *end)
-{
-    const uint8_t *q = p;
-    if (q >= end)
-        return 0;
-    uint8_t present = *q++;
-    if (present >> RECORD_FIELDS)
-        return 0;
-    for (int i = 0; i < RECORD_FIELDS; i++) {
-        if (!(present & (1u << i)))
-            continue;
-        uint64_t n;
-        if (lede_varint_get(&q, end, &n) || n > (uint64_t)(end - q))
-            return 0;
-        q += n;
-    }
-    return (size_t)(q - p);
-}
-
-/* Appends the titles of the live documents of stored block blk of segment
- * segno to j->titles. */
-static int read_block(title_job *j, uint32_t segno, uint32_t blk, ZSTD_DCtx *dctx, lede_buf *raw)
+/* Appends the titles of the live documents of blocks [from, to) of
+ * segment segno to j->titles. */
+static int read_blocks(title_job *j, uint32_t segno, uint32_t from, uint32_t to)
 {
     const lede_snap_seg *ss = &j->ix->segs[segno];
-    const lede_docstore *ds = &ss->seg->store;
-    const uint8_t *ent = ds->index + 12 * (size_t)blk;
-    uint64_t off = lede_get_u64(ent);
-    uint64_t end = blk + 1 < ds->nblocks ? lede_get_u64(ent + 12) : ds->size;
-    uint32_t first = lede_get_u32(ent + 8);
-    uint32_t next_first = blk + 1 < ds->nblocks ? lede_get_u32(ent + 20) : ds->ndocs;
-    int live = 0;
-    for (uint32_t d = first; d < next_first && !live; d++)
-        live = !lede_is_deleted(ss, d);
-    if (!live)
-        return 0;
-    const uint8_t *src = ds->base + off;
-    size_t src_len = (size_t)(end - off);
-    unsigned long long raw_len = ZSTD_getFrameContentSize(src, src_len);
-    if (raw_len == ZSTD_CONTENTSIZE_ERROR || raw_len == ZSTD_CONTENTSIZE_UNKNOWN ||
-        raw_len > MAX_STORED_BLOCK)
-        return lede_err_set(&j->err, LEDE_ECORRUPT, "segment %u: stored block %u is corrupt",
-                            segno, blk);
-    raw->len = 0;
-    lede_buf_reserve(raw, (size_t)raw_len + 1);
-    if (raw->rc)
-        return lede_err_set(&j->err, LEDE_ENOMEM, "out of memory reading stored titles");
-    size_t got = ZSTD_decompressDCtx(dctx, raw->p, (size_t)raw_len, src, src_len);
-    if (ZSTD_isError(got) || got != raw_len)
-        return lede_err_set(&j->err, LEDE_ECORRUPT,
-                            "segment %u: stored block %u does not decompress", segno, blk);
-    const uint8_t *p = raw->p, *e = raw->p + got;
-    for (uint32_t d = first; d < next_first; d++) {
-        size_t n = record_span(p, e);
+    lede_docstore_iter it;
+    lede_err err;
+    lede_err_clear(&err);
+    int rc = lede_docstore_iter_init(&it, &ss->seg->store, from, to, ss->deleted, &err);
+    uint32_t d;
+    const uint8_t *rec;
+    size_t len;
+    while (!rc && !(rc = lede_docstore_iter_next(&it, &d, &rec, &len, &err))) {
         lede_doc doc;
-        if (n == 0 || lede_record_decode(p, n, &doc))
-            return lede_err_set(&j->err, LEDE_ECORRUPT,
-                                "segment %u: stored record %u is corrupt", segno, d);
-        p += n;
-        if (lede_is_deleted(ss, d) || !doc.title.ptr || doc.title.len == 0)
+        if (lede_record_decode(rec, len, &doc)) {
+            rc = lede_err_set(&err, LEDE_ECORRUPT, "stored record %u is corrupt", d);
+            break;
+        }
+        if (!doc.title.ptr || doc.title.len == 0)
             continue;
-        if (doc.title.len > UINT32_MAX)
-            return lede_err_set(&j->err, LEDE_ECORRUPT, "segment %u: title of %u is too long",
-                                segno, d);
+        if (doc.title.len > UINT32_MAX) {
+            rc = lede_err_set(&err, LEDE_ECORRUPT, "title of %u is too long", d);
+            break;
+        }
         lede_buf_put_u32(&j->titles, (uint32_t)doc.title.len);
         lede_buf_put(&j->titles, doc.title.ptr, doc.title.len);
     }
-    if (j->titles.rc)
-        return lede_err_set(&j->err, LEDE_ENOMEM, "out of memory reading stored titles");
+    lede_docstore_iter_free(&it);
+    if (rc == LEDE_DONE)
+        rc = j->titles.rc ? lede_err_set(&err, LEDE_ENOMEM, "out of memory") : 0;
+    if (rc)
+        return lede_err_set(&j->err, rc, "segment %u: reading stored titles: %s", segno, err.msg);
     return 0;
 }
 
 static void *run_title_job(void *arg)
 {
     title_job *j = arg;
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    lede_buf raw = {0};
-    if (!dctx) {
-        j->rc = lede_err_set(&j->err, LEDE_ENOMEM, "out of memory reading stored titles");
-        return NULL;
-    }
     uint64_t base = 0;
     for (uint32_t s = 0; s < j->ix->nsegs && !j->rc; s++) {
-        uint32_t nb = j->ix->segs[s].seg->store.nblocks;
-        for (uint64_t b = base > j->from ? base : j->from; b < base + nb && b < j->to && !j->rc;
-             b++)
-            j->rc = read_block(j, s, (uint32_t)(b - base), dctx, &raw);
+        uint64_t nb = j->ix->segs[s].seg->store.nblocks;
+        uint64_t from = base > j->from ? base : j->from, to = base + nb < j->to ? base + nb : j->to;
+        if (from < to)
+            j->rc = read_blocks(j, s, (uint32_t)(from - base), (uint32_t)(to - base));
         base += nb;
     }
-    ZSTD_freeDCtx(dctx);
-    lede_buf_free(&raw);
     return NULL;
 }
 

@@ -175,21 +175,13 @@ static int by_term_pos(const void *x, const void *y, void *ctx)
 }
 
 static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, uint32_t doc,
-                     doc_terms *dt, lede_arena *a, term_table *table, uint64_t *all,
-                     uint64_t *title)
+                     const uint8_t *rec, size_t rec_len, doc_terms *dt, lede_arena *a,
+                     term_table *table, uint64_t *all, uint64_t *title)
 {
-    lede_buf rec = {0};
-    lede_err err;
-    lede_err_clear(&err);
     lede_doc d;
-    int rc = lede_docstore_get(&seg->store, doc, &rec, &err);
-    if (rc == LEDE_ENOMEM) {
-        lede_buf_free(&rec);
-        return rc;
-    }
-    if (rc || lede_record_decode(rec.p, rec.len, &d)) {
-        fault(chk, "%s: stored document %u is unreadable: %s", seg->path, doc, err.msg);
-        lede_buf_free(&rec);
+    int rc = 0;
+    if (lede_record_decode(rec, rec_len, &d)) {
+        fault(chk, "%s: stored document %u is unreadable", seg->path, doc);
         return 0;
     }
     dt->n = 0;
@@ -201,10 +193,8 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
     if (!rc && d.body.ptr)
         rc = lede_analyze(an, d.body.ptr, d.body.len, next + 1, collect, dt, NULL);
     lede_str id = lede_segment_id(seg, doc);
-    if (rc == LEDE_ENOMEM) {
-        lede_buf_free(&rec);
+    if (rc == LEDE_ENOMEM)
         return rc;
-    }
     if (rc)
         fault(chk, "%s: document %u cannot be analyzed", seg->path, doc);
     else if (info.title_len != ntitle || info.doc_len != dt->n || info.body_start != next + 1)
@@ -229,10 +219,8 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
     if (dt->n)
         qsort_r(dt->order, dt->n, sizeof *dt->order, by_term_pos, dt);
     uint32_t *want = malloc((dt->n ? dt->n : 1) * sizeof *want);
-    if (!want) {
-        lede_buf_free(&rec);
+    if (!want)
         return LEDE_ENOMEM;
-    }
     for (uint32_t g = 0; g < dt->n && !rc;) {
         uint32_t i = dt->order[g];
         uint32_t tf = 0, tf_title = 0;
@@ -298,8 +286,32 @@ static int check_doc(checker *chk, const lede_segment *seg, lede_analyzer *an, u
         }
     }
     free(want);
-    lede_buf_free(&rec);
     return rc;
+}
+
+/* Every stored document of seg analyzed again and compared with the
+ * postings; a damaged stored block is a fault, and the walk goes on after it. */
+static int check_docs(checker *chk, const lede_segment *seg, lede_analyzer *an, doc_terms *dt,
+                      lede_arena *a, term_table *table, uint64_t *all, uint64_t *title)
+{
+    lede_docstore_iter it;
+    lede_err err;
+    lede_err_clear(&err);
+    int rc = lede_docstore_iter_init(&it, &seg->store, 0, UINT32_MAX, NULL, &err);
+    uint32_t doc;
+    const uint8_t *rec;
+    size_t len;
+    while (!rc) {
+        rc = lede_docstore_iter_next(&it, &doc, &rec, &len, &err);
+        if (rc == LEDE_OK)
+            rc = check_doc(chk, seg, an, doc, rec, len, dt, a, table, all, title);
+        else if (rc == LEDE_ECORRUPT) {
+            fault(chk, "%s: stored documents are unreadable: %s", seg->path, err.msg);
+            rc = 0;
+        }
+    }
+    lede_docstore_iter_free(&it);
+    return rc == LEDE_DONE ? 0 : rc;
 }
 
 int lede_index_check(const char *dir, lede_report_fn report, void *ctx, lede_err *err)
@@ -345,9 +357,8 @@ int lede_index_check(const char *dir, lede_report_fn report, void *ctx, lede_err
             continue; /* the re-analysis would only repeat these faults */
         }
         uint64_t all = 0, title = 0;
-        for (uint32_t d = 0; d < seg->ndocs && !rc; d++)
-            if (check_doc(&chk, seg, an, d, &dt, a, &table, &all, &title))
-                rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
+        if (check_docs(&chk, seg, an, &dt, a, &table, &all, &title))
+            rc = lede_err_set(err, LEDE_ENOMEM, "out of memory");
         table_clear(&table);
         if (rc)
             goto out;

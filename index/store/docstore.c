@@ -9,7 +9,14 @@
  * nblocks. A record: a presence byte (bit i set = the field of ordinal i in
  * lede/schema.h present: id, title, body, source, date, url), then for each
  * present field, in that order, a varint length and its bytes. The encoder
- * and decoder are generated from the schema's list. */
+ * and decoder are generated from the schema's list.
+ *
+ * Readers: lede_docstore_get fetches one record (random access, a
+ * per-thread decompression context); lede_docstore_iter walks the records
+ * of a range of blocks in docno order, each block decompressed once, for
+ * whoever reads every stored document (merges, the checker, the
+ * suggester). Both bounds-check every block and record. Calls base/ and
+ * zstd. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,7 @@ enum { LEDE_SCHEMA_FIELDS(FIELD_POS) };
     _Static_assert(POS_##member == (ord), "schema ordinal of " key " is not its place in the list");
 LEDE_SCHEMA_FIELDS(FIELD_ORD_IS_POS)
 _Static_assert(NFIELDS <= 8, "a record's presence byte holds 8 fields");
+#define MAX_RAW_BLOCK (64u << 20)   /* a block larger than this is damage */
 
 struct lede_docstore_writer {
     lede_buf raw;        /* records of the open block */
@@ -193,6 +201,64 @@ int lede_docstore_open(lede_docstore *ds, const uint8_t *base, size_t size, uint
     return LEDE_OK;
 }
 
+/* Length of the record at p (its presence byte and fields), or 0 if it is
+ * malformed or overruns end. */
+static size_t record_span(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+    if (q >= end)
+        return 0;
+    uint8_t present = *q++;
+    if (present >> NFIELDS)
+        return 0;
+    for (int i = 0; i < NFIELDS; i++) {
+        if (!(present & (1u << i)))
+            continue;
+        uint64_t n;
+        if (lede_varint_get(&q, end, &n) || n > (uint64_t)(end - q))
+            return 0;
+        q += n;
+    }
+    return (size_t)(q - p);
+}
+
+/* Block b's docnos: [*first, *next_first). lede_docstore_open checked the
+ * index, so b < nblocks is all a caller must ensure. */
+static void block_docs(const lede_docstore *ds, uint32_t b, uint32_t *first, uint32_t *next_first)
+{
+    *first = lede_get_u32(ds->index + 12 * (size_t)b + 8);
+    *next_first = b + 1 < ds->nblocks ? lede_get_u32(ds->index + 12 * (size_t)(b + 1) + 8)
+                                      : ds->ndocs;
+}
+
+/* Decompresses block b into *raw (grown as needed; *cap its size); *got is
+ * its raw length. */
+static int load_block(const lede_docstore *ds, uint32_t b, ZSTD_DCtx *dctx, uint8_t **raw,
+                      size_t *cap, size_t *got, lede_err *err)
+{
+    uint64_t off = lede_get_u64(ds->index + 12 * (size_t)b);
+    uint64_t end = b + 1 < ds->nblocks ? lede_get_u64(ds->index + 12 * (size_t)(b + 1)) : ds->size;
+    const uint8_t *src = ds->base + off;
+    size_t src_len = (size_t)(end - off);
+    unsigned long long raw_len = ZSTD_getFrameContentSize(src, src_len);
+    if (raw_len == ZSTD_CONTENTSIZE_ERROR || raw_len == ZSTD_CONTENTSIZE_UNKNOWN ||
+        raw_len > MAX_RAW_BLOCK)
+        return lede_err_set(err, LEDE_ECORRUPT, "stored block %u is corrupt", b);
+    if (raw_len > *cap) {
+        size_t n = raw_len < BLOCK_RAW * 2 ? BLOCK_RAW * 2 : (size_t)raw_len;
+        uint8_t *fresh = realloc(*raw, n);
+        if (!fresh)
+            return lede_err_set(err, LEDE_ENOMEM, "out of memory reading stored block");
+        *raw = fresh;
+        *cap = n;
+    }
+    size_t n = ZSTD_decompressDCtx(dctx, *raw, (size_t)raw_len, src, src_len);
+    if (ZSTD_isError(n) || n != raw_len)
+        return lede_err_set(err, LEDE_ECORRUPT, "stored block %u does not decompress", b);
+    *got = n;
+    return LEDE_OK;
+}
+
 /* Each thread keeps one decompression context and one block buffer:
  * creating a ZSTD_DCtx per fetch cost more than the decompression itself. */
 typedef struct block_scratch {
@@ -233,19 +299,6 @@ static block_scratch *scratch(void)
     return bs;
 }
 
-static int scratch_reserve(block_scratch *bs, size_t n)
-{
-    if (n <= bs->cap)
-        return 1;
-    size_t cap = n < BLOCK_RAW * 2 ? BLOCK_RAW * 2 : n;
-    uint8_t *fresh = realloc(bs->raw, cap);
-    if (!fresh)
-        return 0;
-    bs->raw = fresh;
-    bs->cap = cap;
-    return 1;
-}
-
 int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede_err *err)
 {
     if (doc >= ds->ndocs)
@@ -258,55 +311,103 @@ int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede
         else
             hi = mid;
     }
-    uint64_t off = lede_get_u64(ds->index + 12 * (size_t)lo);
-    uint64_t end = lo + 1 < ds->nblocks ? lede_get_u64(ds->index + 12 * (size_t)(lo + 1)) : ds->size;
-    uint32_t first = lede_get_u32(ds->index + 12 * (size_t)lo + 8);
-    uint32_t next_first = lo + 1 < ds->nblocks ? lede_get_u32(ds->index + 12 * (size_t)(lo + 1) + 8)
-                                               : ds->ndocs;
-    const uint8_t *src = ds->base + off;
-    size_t src_len = end - off;
-    unsigned long long raw_len = ZSTD_getFrameContentSize(src, src_len);
-    if (raw_len == ZSTD_CONTENTSIZE_ERROR || raw_len == ZSTD_CONTENTSIZE_UNKNOWN ||
-        raw_len > (64u << 20))
-        return lede_err_set(err, LEDE_ECORRUPT, "stored block %u is corrupt", lo);
+    uint32_t first, next_first;
+    block_docs(ds, lo, &first, &next_first);
     block_scratch *bs = scratch();
-    if (!bs || !scratch_reserve(bs, raw_len))
+    if (!bs)
         return lede_err_set(err, LEDE_ENOMEM, "out of memory reading stored block");
-    uint8_t *raw = bs->raw;
-    size_t got = ZSTD_decompressDCtx(bs->dctx, raw, raw_len, src, src_len);
-    int rc = LEDE_OK;
-    if (ZSTD_isError(got) || got != raw_len) {
-        rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u does not decompress", lo);
-        goto done;
-    }
+    size_t got;
+    int rc = load_block(ds, lo, bs->dctx, &bs->raw, &bs->cap, &got, err);
+    if (rc)
+        return rc;
     /* Walk the records of the block up to doc. */
-    const uint8_t *p = raw, *e = raw + raw_len;
+    const uint8_t *p = bs->raw, *e = bs->raw + got;
     for (uint32_t d = first; d < next_first; d++) {
-        const uint8_t *start = p;
-        if (p >= e) {
-            rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u is short", lo);
-            goto done;
-        }
-        uint8_t present = *p++;
-        for (int i = 0; i < NFIELDS; i++) {
-            if (!(present & (1u << i)))
-                continue;
-            uint64_t n;
-            if (lede_varint_get(&p, e, &n) || n > (uint64_t)(e - p)) {
-                rc = lede_err_set(err, LEDE_ECORRUPT, "stored record %u is corrupt", d);
-                goto done;
-            }
-            p += n;
-        }
+        size_t n = record_span(p, e);
+        if (n == 0)
+            return lede_err_set(err, LEDE_ECORRUPT, "stored record %u is corrupt", d);
         if (d == doc) {
             out->len = 0;
-            lede_buf_put(out, start, (size_t)(p - start));
-            if ((rc = out->rc))
-                lede_err_set(err, rc, "out of memory copying stored document %u", doc);
-            goto done;
+            lede_buf_put(out, p, n);
+            if (out->rc)
+                return lede_err_set(err, out->rc, "out of memory copying stored document %u", doc);
+            return 0;
         }
+        p += n;
     }
-    rc = lede_err_set(err, LEDE_ECORRUPT, "stored block %u lacks document %u", lo, doc);
-done:
-    return rc;
+    return lede_err_set(err, LEDE_ECORRUPT, "stored block %u lacks document %u", lo, doc);
+}
+
+/* ------------------------------------------------------------ iterator */
+
+static bool skipped(const lede_docstore_iter *it, uint32_t d)
+{
+    return it->skip && (it->skip[d >> 3] >> (d & 7) & 1);
+}
+
+int lede_docstore_iter_init(lede_docstore_iter *it, const lede_docstore *ds, uint32_t from,
+                            uint32_t to, const uint8_t *skip, lede_err *err)
+{
+    memset(it, 0, sizeof *it);
+    it->ds = ds;
+    it->skip = skip;
+    it->blk = from < ds->nblocks ? from : ds->nblocks;
+    it->end_blk = to < ds->nblocks ? to : ds->nblocks;
+    if (!(it->dctx = ZSTD_createDCtx()))
+        return lede_err_set(err, LEDE_ENOMEM, "out of memory reading stored documents");
+    return LEDE_OK;
+}
+
+int lede_docstore_iter_next(lede_docstore_iter *it, uint32_t *doc, const uint8_t **rec,
+                            size_t *len, lede_err *err)
+{
+    for (;;) {
+        while (it->doc < it->block_end) {
+            uint32_t d = it->doc++;
+            size_t n = record_span(it->p, it->e);
+            if (n == 0) {
+                it->doc = it->block_end; /* the rest of this block is lost; go on after it */
+                return lede_err_set(err, LEDE_ECORRUPT, "stored record %u is corrupt", d);
+            }
+            const uint8_t *r = it->p;
+            it->p += n;
+            if (it->doc == it->block_end && it->p != it->e)
+                return lede_err_set(err, LEDE_ECORRUPT,
+                                    "stored block %u has bytes after its last record",
+                                    it->blk - 1);
+            if (skipped(it, d))
+                continue;
+            *doc = d;
+            *rec = r;
+            *len = n;
+            return LEDE_OK;
+        }
+        if (it->blk >= it->end_blk)
+            return LEDE_DONE;
+        uint32_t b = it->blk++, first, next_first;
+        block_docs(it->ds, b, &first, &next_first);
+        /* A block of skipped documents only is not decompressed. */
+        uint32_t d = first;
+        while (d < next_first && skipped(it, d))
+            d++;
+        it->doc = it->block_end = next_first;
+        if (d == next_first)
+            continue;
+        size_t got;
+        int rc = load_block(it->ds, b, it->dctx, &it->raw, &it->cap, &got, err);
+        if (rc)
+            return rc;
+        it->doc = first;
+        it->p = it->raw;
+        it->e = it->raw + got;
+    }
+}
+
+void lede_docstore_iter_free(lede_docstore_iter *it)
+{
+    if (!it)
+        return;
+    ZSTD_freeDCtx(it->dctx);
+    free(it->raw);
+    memset(it, 0, sizeof *it);
 }

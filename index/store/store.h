@@ -40,6 +40,30 @@ typedef struct lede_docstore {
 int lede_docstore_open(lede_docstore *ds, const uint8_t *base, size_t size, uint32_t ndocs);
 /* Copies doc's raw record into out (decompressing its block). */
 int lede_docstore_get(const lede_docstore *ds, uint32_t doc, lede_buf *out, lede_err *err);
+/* The stored records of blocks [from, to) of a store (0, UINT32_MAX: all
+ * of them) in docno order, each block decompressed once. Records whose bit
+ * is set in skip (a deletion bitmap, or NULL) are left out, and a block of
+ * such records only is not decompressed. Owns its zstd context and block
+ * buffer, so each thread walks with its own iterator. */
+typedef struct lede_docstore_iter {
+    const lede_docstore *ds;
+    const uint8_t *skip;
+    uint32_t blk, end_blk;      /* the next block to read; the block to stop at */
+    uint32_t doc, block_end;    /* the next record's docno; the first docno after the block */
+    const uint8_t *p, *e;       /* the unread records of the current block */
+    uint8_t *raw;
+    size_t cap;
+    void *dctx;                 /* ZSTD_DCtx: this header does not include zstd.h */
+} lede_docstore_iter;
+int lede_docstore_iter_init(lede_docstore_iter *it, const lede_docstore *ds, uint32_t from,
+                            uint32_t to, const uint8_t *skip, lede_err *err);
+/* LEDE_OK with the next record (*rec, *len: borrowed until the next call or
+ * _free) and its docno; LEDE_DONE after the last; LEDE_ECORRUPT (LEDE_ENOMEM)
+ * with a message in err for a damaged block, whose remaining records are
+ * lost: the next call goes on with the next block. */
+int lede_docstore_iter_next(lede_docstore_iter *it, uint32_t *doc, const uint8_t **rec,
+                            size_t *len, lede_err *err);
+void lede_docstore_iter_free(lede_docstore_iter *it);   /* NULL is fine */
 
 /* ======================================================= segment.c
  * One immutable segment file: see the format description at the top of

@@ -80,7 +80,7 @@ int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_pa
     uint32_t *group = NULL;
     uint32_t **remap = calloc(n ? n : 1, sizeof *remap);
     lede_seg_writer *sw = NULL;
-    lede_buf rec = {0};
+    lede_docstore_iter it = {0};
     lede_arena *scratch = lede_arena_new(1 << 20);
     if (!remap || !scratch) {
         rc = lede_err_set(err, LEDE_ENOMEM, "out of memory merging");
@@ -97,13 +97,15 @@ int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_pa
             rc = lede_err_set(err, LEDE_ENOMEM, "out of memory merging");
             goto done;
         }
-        for (uint32_t d = 0; d < seg->ndocs; d++) {
-            if (in[s].deleted && (in[s].deleted[d >> 3] >> (d & 7) & 1)) {
-                remap[s][d] = LEDE_NO_DOC;
-                continue;
-            }
-            if ((rc = lede_docstore_get(&seg->store, d, &rec, err)))
-                goto done;
+        for (uint32_t d = 0; d < seg->ndocs; d++)
+            remap[s][d] = LEDE_NO_DOC;
+        /* The live records in docno order, each stored block decompressed once. */
+        if ((rc = lede_docstore_iter_init(&it, &seg->store, 0, UINT32_MAX, in[s].deleted, err)))
+            goto done;
+        uint32_t d;
+        const uint8_t *rec;
+        size_t rec_len;
+        while (!(rc = lede_docstore_iter_next(&it, &d, &rec, &rec_len, err))) {
             lede_doc_info info = lede_segment_doc(seg, d);
             lede_str id = lede_segment_id(seg, d);
             uint32_t ord = lede_segment_doc_source(seg, d);
@@ -112,12 +114,16 @@ int lede_merge_segments(const lede_merge_input *in, size_t n, const char *out_pa
                 source.ptr = seg->sources[ord - 1];
                 source.len = strlen(source.ptr);
             }
-            if ((rc = lede_seg_writer_add_doc(sw, &info, &id, &source, rec.p, rec.len))) {
+            if ((rc = lede_seg_writer_add_doc(sw, &info, &id, &source, rec, rec_len))) {
                 lede_err_set(err, rc, "cannot add document while merging");
                 goto done;
             }
             remap[s][d] = next++;
         }
+        lede_docstore_iter_free(&it);
+        if (rc != LEDE_DONE)
+            goto done;
+        rc = 0;
     }
     /* The union of the dictionaries, in key order. */
     heap.it = calloc(n ? n : 1, sizeof *heap.it);
@@ -195,7 +201,7 @@ done:
     free(heap.h);
     free(group);
     lede_arena_free(scratch);
-    lede_buf_free(&rec);
+    lede_docstore_iter_free(&it);
     lede_seg_writer_free(sw);
     return rc;
 }

@@ -25,7 +25,7 @@
 
 typedef struct pterm {
     char *key;              /* term bytes (arena), NUL-terminated */
-    uint32_t len, hash;
+    uint32_t len;
     uint32_t df, last_doc;
     uint32_t tdf, last_title_doc;
     lede_buf post;          /* doc gap, tf, position gaps */
@@ -242,13 +242,18 @@ static bool word_eq(const void *ctx, uint32_t i, const void *key, size_t len)
     return w->len == len && memcmp(w->key, key, len) == 0;
 }
 
-/* Keeps count of the tables' growth for the memory budget. */
-static int table_insert(lede_pending *p, lede_htab *t, uint32_t pos, uint32_t hash, uint32_t idx)
+/* Adds entry idx (its key copied into the arena as *key) to table t,
+ * growing the entries' array *arr as needed, and counts the memory for the
+ * budget. */
+static int add_entry(lede_pending *p, lede_htab *t, uint32_t pos, uint32_t hash, uint32_t idx,
+                     void **arr, size_t *cap, size_t elem, const char *s, uint32_t n, char **key)
 {
-    size_t before = lede_htab_bytes(t);
-    int rc = lede_htab_insert(t, pos, hash, idx);
-    count_bytes(p, lede_htab_bytes(t) - before);
-    return rc;
+    size_t before = *cap * elem + lede_htab_bytes(t);
+    if (lede_grow(arr, cap, (size_t)idx + 1, elem, 1 << 15) ||
+        !(*key = lede_arena_strndup(p->keys, s, n)) || lede_htab_insert(t, pos, hash, idx))
+        return LEDE_ENOMEM;
+    count_bytes(p, *cap * elem + lede_htab_bytes(t) - before + n + 1);
+    return 0;
 }
 
 /* The index of a term in terms, added if new; LEDE_HTAB_NONE out of memory. */
@@ -258,21 +263,15 @@ static uint32_t find_term(lede_pending *p, const char *s, uint32_t n, uint32_t h
     uint32_t i = lede_htab_find(&p->ttab, hash, s, n, term_eq, p, &pos);
     if (i != LEDE_HTAB_NONE)
         return i;
-    size_t cap = p->terms_cap;
-    if (lede_grow((void **)&p->terms, &p->terms_cap, (size_t)p->nterms + 1, sizeof *p->terms,
-                  1 << 15))
-        return LEDE_HTAB_NONE;
-    count_bytes(p, (p->terms_cap - cap) * sizeof *p->terms);
-    char *key = lede_arena_strndup(p->keys, s, n);
-    if (!key || table_insert(p, &p->ttab, pos, hash, p->nterms))
+    char *key;
+    if (add_entry(p, &p->ttab, pos, hash, p->nterms, (void **)&p->terms, &p->terms_cap,
+                  sizeof *p->terms, s, n, &key))
         return LEDE_HTAB_NONE;
     pterm *t = &p->terms[p->nterms];
     memset(t, 0, sizeof *t);
     t->key = key;
     t->len = n;
-    t->hash = hash;
     t->cur_doc = LEDE_NO_DOC;
-    count_bytes(p, n + 1);
     return p->nterms++;
 }
 
@@ -290,17 +289,12 @@ static uint32_t word_term(lede_pending *p, const char *s, uint32_t n, uint32_t h
     uint32_t t = find_term(p, term, term_len, lede_hash(term, term_len));
     if (t == LEDE_HTAB_NONE)
         return t;
-    size_t cap = p->words_cap;
-    if (lede_grow((void **)&p->words, &p->words_cap, (size_t)p->nwords + 1, sizeof *p->words,
-                  1 << 15))
-        return LEDE_HTAB_NONE;
-    count_bytes(p, (p->words_cap - cap) * sizeof *p->words);
-    char *key = lede_arena_strndup(p->keys, s, n);
     /* The word table's pos still holds: find_term inserted into the term table only. */
-    if (!key || table_insert(p, &p->wtab, pos, hash, p->nwords))
+    char *key;
+    if (add_entry(p, &p->wtab, pos, hash, p->nwords, (void **)&p->words, &p->words_cap,
+                  sizeof *p->words, s, n, &key))
         return LEDE_HTAB_NONE;
     p->words[p->nwords++] = (pword){key, n, t};
-    count_bytes(p, n + 1);
     return t;
 }
 
