@@ -9,7 +9,7 @@ few small crafted documents (so the fuzzer also has files of a few hundred
 bytes). Files of both corpora are replaced, except the regress-* inputs:
 fixed findings, added by hand.
 
-Usage: python3 tests/fuzz/make_index_corpus.py BUILD/index/cli/lede-index
+Usage: python3 tests/fuzz/make_index_corpus.py BUILD/index/lede-index
 """
 import glob
 import json
