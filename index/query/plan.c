@@ -23,24 +23,20 @@ static double idf_of(double N, double df)
     return log(1.0 + (N - df + 0.5) / (df + 0.5));
 }
 
-int lede_plan_key(lede_arena *a, const char *term, size_t n, int field, char **key, size_t *len)
+static int plan_key(lede_arena *a, const char *term, size_t n, int field, char **key, size_t *len)
 {
-    int title = field == LEDE_FIELD_TITLE;
     char *k = lede_arena_alloc(a, n + 2);
     if (!k)
         return LEDE_ENOMEM;
-    if (title)
-        k[0] = LEDE_TITLE_KEY;
-    memcpy(k + title, term, n);
-    k[n + (size_t)title] = '\0';
+    *len = lede_dict_key(k, n + 1, term, n, field == LEDE_FIELD_TITLE);
+    k[*len] = '\0';
     *key = k;
-    *len = n + (size_t)title;
     return 0;
 }
 
 static int make_key(lede_arena *a, const char *term, int field, char **key, size_t *len)
 {
-    return lede_plan_key(a, term, strlen(term), field, key, len);
+    return plan_key(a, term, strlen(term), field, key, len);
 }
 
 /* Both dfs of a key over the snapshot (the body df is stored with the
@@ -440,14 +436,12 @@ int lede_index_term_df(lede_index *ix, lede_field field, const char *term, size_
     *df = 0;
     if (!ix || !term)
         return lede_err_set(err, LEDE_EINVAL, "lede_index_term_df: no index or term");
-    if (len + 1 > LEDE_MAX_KEY)
+    char key[LEDE_MAX_KEY];
+    size_t klen = lede_dict_key(key, sizeof key, term, len, field == LEDE_FIELD_TITLE);
+    if (!klen)
         return 0;
-    char key[LEDE_MAX_KEY + 1];
-    int title = field == LEDE_FIELD_TITLE;
-    key[0] = LEDE_TITLE_KEY;
-    memcpy(key + title, term, len);
     uint64_t all, body;
-    int rc = snapshot_df(ix, key, len + (size_t)title, &all, &body);
+    int rc = snapshot_df(ix, key, klen, &all, &body);
     if (rc)
         return lede_err_set(err, rc, "cannot read the index: %s", lede_rc_text(rc));
     *df = field == LEDE_FIELD_BODY ? body : all;

@@ -266,8 +266,6 @@ int lede_plan_build(lede_plan *pl, lede_index *ix, lede_arena *a, const lede_sea
 /* The terms highlighting should mark: every leaf outside a negation, in one
  * block owned by out (freed with free(out->terms)). */
 int lede_plan_hl_terms(const lede_qnode *q, lede_hl_query *out);
-/* The dictionary key of term in field, in a. */
-int lede_plan_key(lede_arena *a, const char *term, size_t n, int field, char **key, size_t *len);
 
 /* ======================================================= collect.c
  * What an exhaustive run gathers beyond the top-k, per value of a keyword

@@ -326,13 +326,11 @@ int lede_corpus_stats_df(const lede_corpus_stats *s, lede_field field, const cha
     *df = 0;
     if (!s || !term)
         return LEDE_EINVAL;
-    char buf[LEDE_MAX_KEY + 1];
-    int title = field == LEDE_FIELD_TITLE;
-    if (len + (size_t)title > LEDE_MAX_KEY)
+    char buf[LEDE_MAX_KEY];
+    size_t klen = lede_dict_key(buf, sizeof buf, term, len, field == LEDE_FIELD_TITLE);
+    if (!klen)
         return LEDE_ENOTFOUND;
-    buf[0] = LEDE_TITLE_KEY;
-    memcpy(buf + title, term, len);
-    const lede_stat_term *t = lede_stats_find_term(s, buf, len + (size_t)title);
+    const lede_stat_term *t = lede_stats_find_term(s, buf, klen);
     if (!t)
         return LEDE_ENOTFOUND;
     *df = field == LEDE_FIELD_BODY ? t->df_body : t->df;

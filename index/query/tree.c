@@ -279,9 +279,11 @@ static int translate(lede_arena *a, lede_analyzer *an, const lede_query *q, int 
     lede_qnode *n = NULL;
     switch (q->kind) {
     case QB_MATCH: {
+        /* The parser refuses an empty query; an empty match matches nothing. */
         int blank = 1;
         for (size_t i = 0; i < q->len && blank; i++)
-            blank = strchr(" \t\r\n", q->text[i]) != NULL;
+            blank = q->text[i] == ' ' || q->text[i] == '\t' || q->text[i] == '\r' ||
+                    q->text[i] == '\n';
         if (blank) {
             n = new_ast(a, Q_BOOL);
             break;

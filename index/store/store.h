@@ -71,6 +71,18 @@ void lede_docstore_iter_free(lede_docstore_iter *it);   /* NULL is fine */
  * the key "\x01" + term; all other keys are title+body terms. */
 #define LEDE_SEG_VERSION 2
 #define LEDE_TITLE_KEY 0x01
+/* The dictionary key of an analyzed term in buf: the term, behind
+ * LEDE_TITLE_KEY for the title field. Returns its length, or 0 when it
+ * does not fit in cap bytes (no such key can be in a dictionary). */
+static inline size_t lede_dict_key(char *buf, size_t cap, const char *term, size_t len, int title)
+{
+    size_t n = len + (title != 0);
+    if (n > cap || n == 0)
+        return 0;
+    buf[0] = LEDE_TITLE_KEY;
+    __builtin_memcpy(buf + (title != 0), term, len);
+    return n;
+}
 
 typedef struct lede_doc_info {
     uint32_t title_len;    /* indexed tokens in the title */
